@@ -1,0 +1,77 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { nonFieldErrors, notAcceptable, parseError, unsupportedMediaType } from '../src/errors.js'
+import { formats } from '../src/schemas/formats.js'
+import { compileBodyValidator } from '../src/schemas/validate.js'
+import type { TObject } from '@sinclair/typebox'
+
+// How requests are read and answered as DRF's parsers, content negotiation
+// and JSON renderer do: JSON and form-encoded bodies, 406 for an Accept that
+// JSON cannot satisfy, and `Content-Type: application/json` exactly.
+
+/** True when the Accept header admits application/json (no header admits everything). */
+export function acceptsJson (accept: string | undefined): boolean {
+  if (accept === undefined || accept.trim() === '') return true
+  return accept.split(',').some(range => {
+    const [type = '', ...parameters] = range.split(';').map(part => part.trim().toLowerCase())
+    const q = parameters.find(p => p.startsWith('q='))
+    if (q !== undefined && !(Number(q.slice(2)) > 0)) return false
+    return type === 'application/json' || type === 'application/*' || type === '*/*'
+  })
+}
+
+export async function requireJsonAccept (request: FastifyRequest): Promise<void> {
+  if (!acceptsJson(request.headers.accept)) throw notAcceptable()
+}
+
+const FASTIFY_JSON = 'application/json; charset=utf-8'
+
+export async function plainJsonContentType (_request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+  if (reply.getHeader('content-type') === FASTIFY_JSON) reply.header('content-type', 'application/json')
+  return payload
+}
+
+function parseJson (_request: FastifyRequest, body: string, done: (error: Error | null, body?: unknown) => void): void {
+  // DRF reads an empty body as an empty object.
+  if (body.trim() === '') return done(null, {})
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(body)
+  } catch (error) {
+    return done(parseError((error as Error).message))
+  }
+  // DRF's serializer answers a null body with this one message.
+  if (parsed === null) return done(nonFieldErrors('No data provided'))
+  done(null, parsed)
+}
+
+function parseForm (_request: FastifyRequest, body: string, done: (error: Error | null, body?: unknown) => void): void {
+  // A repeated field takes its last value, as Django's QueryDict does.
+  done(null, Object.fromEntries(new URLSearchParams(body)))
+}
+
+function refuseOtherTypes (request: FastifyRequest, _body: string, done: (error: Error | null, body?: unknown) => void): void {
+  const contentType = request.headers['content-type']
+  // DRF ignores a body that has no Content-Type.
+  if (contentType === undefined) return done(null, {})
+  done(unsupportedMediaType(contentType.slice(0, 200)))
+}
+
+export default fp(async (app: FastifyInstance) => {
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson)
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, parseForm)
+  app.addContentTypeParser('*', { parseAs: 'string' }, refuseOtherTypes)
+
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    if (httpPart !== 'body') throw new Error(`no validator for ${httpPart}: only bodies are validated`)
+    const validateBody = compileBodyValidator(schema as TObject, formats)
+    return data => {
+      try {
+        return { value: validateBody(data) }
+      } catch (error) {
+        return { error: error as Error }
+      }
+    }
+  })
+}, { name: 'tessera-content' })

@@ -1,0 +1,69 @@
+import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { refuseOtherMethods } from '../plugins/method-not-allowed.js'
+import { BEARER_AUTH } from '../plugins/swagger.js'
+import { userNotFound } from '../src/errors.js'
+import { errorResponses } from '../src/schemas/errors.js'
+import { CurrentUser } from '../src/schemas/users.js'
+import { findUserById } from '../src/users/store.js'
+
+const ProtectedContent = Type.Object({ content: Type.String({ examples: ['This view is protected'] }) })
+const PrivateMessage = Type.Object({ message: Type.String({ examples: ['Access Granted!'] }) })
+const errors = errorResponses({ body: null, unauthorized: true })
+
+// Registered inside the scope that adds the authenticate hook (see app.ts).
+export default async function protectedRoutes (fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+
+  app.get('/protected/', {
+    schema: {
+      operationId: 'getProtected',
+      summary: 'An example protected route',
+      description: 'Answers when the request carries a valid access token.',
+      tags: ['protected'],
+      security: BEARER_AUTH,
+      response: { 200: ProtectedContent, ...errors }
+    }
+  }, async () => ({ content: 'This view is protected' }))
+  refuseOtherMethods(app, '/protected/', ['GET'])
+
+  app.get('/private/', {
+    schema: {
+      operationId: 'getPrivate',
+      summary: 'Another example protected route',
+      description: 'Answers when the request carries a valid access token.',
+      tags: ['protected'],
+      security: BEARER_AUTH,
+      response: { 200: PrivateMessage, ...errors }
+    }
+  }, async () => ({ message: 'Access Granted!' }))
+  refuseOtherMethods(app, '/private/', ['GET'])
+
+  app.get('/api/users/me/', {
+    schema: {
+      operationId: 'getCurrentUser',
+      summary: 'The current user',
+      description: 'The user the access token belongs to. The password hash never leaves the server.',
+      tags: ['users'],
+      security: BEARER_AUTH,
+      response: { 200: CurrentUser, ...errors }
+    }
+  }, async request => {
+    const user = await findUserById(app.accounts.db, request.auth!.userId)
+    // Deleted between the hook's check and this query.
+    if (user === undefined) throw userNotFound()
+    return {
+      id: user.id,
+      username: user.username,
+      email: user.email,
+      first_name: user.firstName,
+      last_name: user.lastName,
+      is_staff: user.isStaff,
+      is_superuser: user.isSuperuser,
+      date_joined: user.dateJoined.toISOString(),
+      last_login: user.lastLogin?.toISOString() ?? null
+    }
+  })
+  refuseOtherMethods(app, '/api/users/me/', ['GET'])
+}

@@ -1,0 +1,47 @@
+import argon2 from 'argon2'
+
+export interface Argon2Parameters {
+  memoryKib: number
+  iterations: number
+  parallelism: number
+}
+
+export interface PasswordHasher {
+  hash: (password: string) => Promise<string>
+  /** False for a wrong password and for a hash this hasher cannot read (an unusable password). */
+  verify: (hash: string, password: string) => Promise<boolean>
+  /** True when the hash was made with other parameters than today's. */
+  needsRehash: (hash: string) => boolean
+  /** Spends one verification's time, for logins of unknown users. */
+  spendVerification: (password: string) => Promise<void>
+}
+
+export function createPasswordHasher (parameters: Argon2Parameters): PasswordHasher {
+  const options = {
+    type: argon2.argon2id as 2,
+    memoryCost: parameters.memoryKib,
+    timeCost: parameters.iterations,
+    parallelism: parameters.parallelism
+  }
+  const hash = (password: string) => argon2.hash(password, options)
+  let dummyHash: Promise<string> | undefined
+
+  return {
+    hash,
+    async verify (stored, password) {
+      if (!stored.startsWith('$argon2')) return false
+      try {
+        return await argon2.verify(stored, password)
+      } catch {
+        return false
+      }
+    },
+    needsRehash: stored => argon2.needsRehash(stored, options),
+    async spendVerification (password) {
+      // A hash of a random password, made once with today's parameters: it
+      // costs what a real user's verification costs, and matches nothing.
+      dummyHash ??= hash(crypto.randomUUID())
+      await argon2.verify(await dummyHash, password)
+    }
+  }
+}

@@ -1,0 +1,29 @@
+import { createPasswordHasher } from '../auth/passwords.js'
+import type { Config } from '../config.js'
+import { createDb, type Database } from '../db/index.js'
+import type { AccountDeps } from '../users/accounts.js'
+import { UserStatusCache } from '../users/status-cache.js'
+
+/** Opens the configured database, migrated, for a command; closes it after. */
+export async function withDatabase<T> (config: Config, run: (database: Database) => Promise<T>): Promise<T> {
+  const database = createDb(config)
+  try {
+    await database.migrate()
+    return await run(database)
+  } finally {
+    await database.close()
+  }
+}
+
+export function accountsOf (config: Config, database: Database): AccountDeps {
+  return {
+    db: database.db,
+    hasher: createPasswordHasher({
+      memoryKib: config.argon2MemoryKib,
+      iterations: config.argon2Iterations,
+      parallelism: config.argon2Parallelism
+    }),
+    // A command's own process: the server's cache is not reachable from here.
+    cache: new UserStatusCache(1)
+  }
+}

@@ -1,0 +1,37 @@
+import { ConfigError, loadConfig } from '../config.js'
+import { DirectoryLockedError } from '../db/directory-lock.js'
+import { createSuperuser } from './createsuperuser.js'
+import { flushExpiredTokens } from './flushexpiredtokens.js'
+import { CommandFailed, type CommandIo } from './io.js'
+import { migrateDatabase } from './migrate.js'
+import { writeOpenApi } from './openapi.js'
+
+// The entry point of the npm scripts that run commands, as manage.py does:
+// `node dist/src/cli/main.js <command> [options]`.
+const commands = {
+  createsuperuser: createSuperuser,
+  flushexpiredtokens: flushExpiredTokens,
+  migrate: migrateDatabase,
+  openapi: writeOpenApi
+}
+
+export async function main (argv: string[], io: CommandIo, env: NodeJS.ProcessEnv): Promise<number> {
+  const [name, ...rest] = argv
+  const command = commands[name as keyof typeof commands]
+  if (command === undefined) {
+    io.stderr.write(`usage: main.js <${Object.keys(commands).join('|')}> [options]\n`)
+    return 2
+  }
+  try {
+    await command(rest, io, loadConfig(env))
+    return 0
+  } catch (error) {
+    if (error instanceof CommandFailed || error instanceof ConfigError || error instanceof DirectoryLockedError) {
+      io.stderr.write(`${error.message}\n`)
+      return 1
+    }
+    throw error
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2), process, process.env)

@@ -1,0 +1,87 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+
+// Every setting has one entry here: its environment variable, how the text of
+// that variable is read, and the schema its value must satisfy. The Config
+// type is derived from this, so nothing is declared twice.
+const DURATION = /^(\d+)\s*([smhd]?)$/
+const UNIT_SECONDS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }
+
+type Reader = 'string' | 'integer' | 'boolean' | 'duration'
+
+const setting = <T extends TSchema>(env: string, read: Reader, schema: T, accepts: string) =>
+  ({ env, read, schema, accepts })
+
+export const settings = {
+  port: setting('PORT', 'integer', Type.Integer({ minimum: 0, maximum: 65535, default: 8000 }), 'a TCP port, 0 to 65535'),
+  host: setting('HOST', 'string', Type.String({ minLength: 1, default: '127.0.0.1' }), 'an address or host name to listen on'),
+  databaseUrl: setting('DATABASE_URL', 'string', Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })), 'a postgres:// or postgresql:// URL'),
+  dataDir: setting('DATA_DIR', 'string', Type.String({ minLength: 1, default: './data' }), 'a folder for the embedded database and the generated key, or memory:// for an in-memory database'),
+  jwtSigningKey: setting('JWT_SIGNING_KEY', 'string', Type.Optional(Type.String({ minLength: 32 })), 'a secret of at least 32 bytes'),
+  jwtAlgorithm: setting('JWT_ALGORITHM', 'string', Type.Union([Type.Literal('HS256'), Type.Literal('HS384'), Type.Literal('HS512')], { default: 'HS256' }), 'HS256, HS384 or HS512'),
+  accessTokenLifetime: setting('ACCESS_TOKEN_LIFETIME', 'duration', Type.Integer({ minimum: 1, default: 300 }), 'a positive duration in seconds, or with an s/m/h/d suffix (300, 5m)'),
+  refreshTokenLifetime: setting('REFRESH_TOKEN_LIFETIME', 'duration', Type.Integer({ minimum: 1, default: 86400 }), 'a positive duration in seconds, or with an s/m/h/d suffix (86400, 1d)'),
+  rotateRefreshTokens: setting('ROTATE_REFRESH_TOKENS', 'boolean', Type.Boolean({ default: true }), 'true or false'),
+  blacklistAfterRotation: setting('BLACKLIST_AFTER_ROTATION', 'boolean', Type.Boolean({ default: true }), 'true or false'),
+  updateLastLogin: setting('UPDATE_LAST_LOGIN', 'boolean', Type.Boolean({ default: false }), 'true or false'),
+  argon2MemoryKib: setting('ARGON2_MEMORY_KIB', 'integer', Type.Integer({ minimum: 1024, maximum: 4194304, default: 19456 }), 'argon2id memory in KiB, 1024 to 4194304'),
+  argon2Iterations: setting('ARGON2_ITERATIONS', 'integer', Type.Integer({ minimum: 1, maximum: 100, default: 2 }), 'argon2id iterations, 1 to 100'),
+  argon2Parallelism: setting('ARGON2_PARALLELISM', 'integer', Type.Integer({ minimum: 1, maximum: 16, default: 1 }), 'argon2id lanes, 1 to 16'),
+  userCacheSize: setting('USER_CACHE_SIZE', 'integer', Type.Integer({ minimum: 1, default: 100000 }), 'how many users\' states to keep in memory, at least 1'),
+  logLevel: setting('LOG_LEVEL', 'string', Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' }), 'fatal, error, warn, info, debug, trace or silent')
+}
+
+type Settings = typeof settings
+export const ConfigSchema = Type.Object(
+  Object.fromEntries(Object.entries(settings).map(([k, s]) => [k, s.schema])) as { [K in keyof Settings]: Settings[K]['schema'] }
+)
+export type Config = Static<typeof ConfigSchema>
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+function readValue (read: Reader, text: string): unknown {
+  switch (read) {
+    case 'integer': return /^-?\d+$/.test(text) ? Number(text) : text
+    case 'boolean': {
+      const lower = text.toLowerCase()
+      if (['true', '1', 'yes', 'on'].includes(lower)) return true
+      if (['false', '0', 'no', 'off'].includes(lower)) return false
+      return text
+    }
+    case 'duration': {
+      const match = DURATION.exec(text)
+      return match ? Number(match[1]) * UNIT_SECONDS[match[2]!]! : text
+    }
+    default: return text
+  }
+}
+
+/** Defaults for every setting, overridden by the given values (tests pass these). */
+export function configWith (overrides: Partial<Config> = {}): Config {
+  const config = Value.Default(ConfigSchema, { ...overrides }) as Config
+  assertValid(config)
+  return config
+}
+
+function assertValid (config: Config): void {
+  const problems: string[] = []
+  for (const [key, s] of Object.entries(settings)) {
+    const value = (config as Record<string, unknown>)[key]
+    if (value !== undefined && !Value.Check(s.schema, value)) {
+      problems.push(`${s.env}=${JSON.stringify(String(value))} is not valid: expected ${s.accepts}`)
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'))
+}
+
+/** Reads the settings from environment variables; a bad value names the variable and what it accepts. */
+export function loadConfig (env: NodeJS.ProcessEnv): Config {
+  const values: Record<string, unknown> = {}
+  for (const [key, s] of Object.entries(settings)) {
+    const text = env[s.env]
+    if (text !== undefined && text !== '') values[key] = readValue(s.read, text.trim())
+  }
+  return configWith(values as Partial<Config>)
+}

@@ -1,0 +1,34 @@
+import closeWithGrace from 'close-with-grace'
+import { buildApp } from './app.js'
+import { ConfigError, loadConfig, type Config } from './config.js'
+
+// The process entry point of `npm start`: the one place, with src/cli/main.ts,
+// that reads the environment.
+
+function configOrExit (): Config {
+  try {
+    return loadConfig(process.env)
+  } catch (error) {
+    /* c8 ignore start: the message is tested in config.test.ts; this only prints it */
+    if (error instanceof ConfigError) {
+      process.stderr.write(`Tessera cannot start: bad configuration\n${error.message}\n`)
+      process.exit(1)
+    }
+    throw error
+    /* c8 ignore stop */
+  }
+}
+
+const config = configOrExit()
+const app = await buildApp(config, {
+  // Pretty lines for a person at a terminal, JSON lines for everything else.
+  logger: process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { colorize: true } } } : true
+})
+
+closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
+  if (err !== undefined) app.log.error({ err }, 'shutting down after an error')
+  else app.log.info({ signal }, 'shutting down')
+  await app.close()
+})
+
+await app.listen({ port: config.port, host: config.host })

@@ -1,0 +1,89 @@
+import { validatePassword } from '../auth/password-validation.js'
+import type { PasswordHasher } from '../auth/passwords.js'
+import type { Db } from '../db/index.js'
+import type { User } from '../db/schema.js'
+import { fieldErrors, type FieldErrors } from '../errors.js'
+import { normalizeEmail, normalizeUsername, USERNAME_TAKEN } from './fields.js'
+import type { UserStatusCache } from './status-cache.js'
+import { findUserByUsername, insertUser, isUsernameTaken, setLastLogin, setPasswordHash, UsernameTaken } from './store.js'
+
+export interface AccountDeps {
+  db: Db
+  hasher: PasswordHasher
+  cache: UserStatusCache
+}
+
+/**
+ * Django's ModelBackend.authenticate: the user when the password is right and
+ * the account active, else null. An unknown username still spends one
+ * verification, so the time taken does not tell which usernames exist.
+ */
+export async function authenticateUser (deps: AccountDeps, username: string, password: string): Promise<User | null> {
+  const user = await findUserByUsername(deps.db, normalizeUsername(username))
+  if (user === undefined) {
+    await deps.hasher.spendVerification(password)
+    return null
+  }
+  if (!await deps.hasher.verify(user.password, password) || !user.isActive) return null
+  // As Django does when its hasher's parameters are raised.
+  if (deps.hasher.needsRehash(user.password)) {
+    await setPasswordHash(deps.db, user.id, await deps.hasher.hash(password))
+  }
+  return user
+}
+
+export async function recordLogin (deps: AccountDeps, user: User, at: Date): Promise<void> {
+  await setLastLogin(deps.db, user.id, at)
+}
+
+export interface Registration { username?: string, email?: string, password?: string }
+
+export interface NewUserOptions {
+  isStaff?: boolean
+  isSuperuser?: boolean
+  /** createsuperuser lets a person at the terminal overrule the password validators, as Django's does. */
+  skipPasswordValidation?: boolean
+}
+
+const REGISTRATION_FIELDS = ['username', 'email', 'password'] as const
+
+function inFieldOrder (errors: FieldErrors): FieldErrors {
+  const ordered: FieldErrors = {}
+  for (const field of REGISTRATION_FIELDS) if (errors[field] !== undefined) ordered[field] = errors[field]
+  return ordered
+}
+
+/**
+ * POST /register/: DRF's field errors first (given, from the body's schema,
+ * plus the unique username, which needs the database), then Django's password
+ * validators, then the insert.
+ */
+export async function registerUser (deps: AccountDeps, input: Registration, errors: FieldErrors = {}, options: NewUserOptions = {}): Promise<User> {
+  const found = { ...errors }
+  const username = input.username === undefined ? undefined : normalizeUsername(input.username)
+  if (username !== undefined && await isUsernameTaken(deps.db, username)) {
+    found.username = [USERNAME_TAKEN]
+  }
+  if (Object.keys(found).length > 0) throw fieldErrors(inFieldOrder(found))
+
+  // Past the field checks, both are present (the schema requires them).
+  const password = input.password!
+  const email = normalizeEmail(input.email ?? '')
+  const problems = options.skipPasswordValidation === true ? [] : validatePassword(password, { username: username!, email })
+  if (problems.length > 0) throw fieldErrors({ password: problems })
+
+  try {
+    const user = await insertUser(deps.db, {
+      username: username!,
+      email,
+      password: await deps.hasher.hash(password),
+      isStaff: options.isStaff ?? false,
+      isSuperuser: options.isSuperuser ?? false
+    })
+    deps.cache.delete(user.id)
+    return user
+  } catch (error) {
+    if (error instanceof UsernameTaken) throw fieldErrors({ username: [USERNAME_TAKEN] })
+    throw error
+  }
+}

@@ -1,0 +1,54 @@
+import { eq, sql } from 'drizzle-orm'
+import type { Db } from '../db/index.js'
+import { sqlState, UNIQUE_VIOLATION } from '../db/errors.js'
+import { users, type NewUser, type User } from '../db/schema.js'
+
+// The user repository: plain functions over a Db. Usernames are compared with
+// PostgreSQL's lower(), the same expression as the unique index.
+
+const sameUsername = (username: string) => sql`lower(${users.username}) = lower(${username})`
+
+export async function findUserByUsername (db: Db, username: string): Promise<User | undefined> {
+  const [user] = await db.select().from(users).where(sameUsername(username)).limit(1)
+  return user
+}
+
+export async function findUserById (db: Db, id: number): Promise<User | undefined> {
+  const [user] = await db.select().from(users).where(eq(users.id, id)).limit(1)
+  return user
+}
+
+export interface UserStatus { isActive: boolean }
+
+export async function findUserStatus (db: Db, id: number): Promise<UserStatus | undefined> {
+  const [status] = await db.select({ isActive: users.isActive }).from(users).where(eq(users.id, id)).limit(1)
+  return status
+}
+
+export async function isUsernameTaken (db: Db, username: string): Promise<boolean> {
+  const [row] = await db.select({ id: users.id }).from(users).where(sameUsername(username)).limit(1)
+  return row !== undefined
+}
+
+export class UsernameTaken extends Error {
+  override name = 'UsernameTaken'
+}
+
+/** Inserts a user; a username taken in the meantime (the unique index) throws UsernameTaken. */
+export async function insertUser (db: Db, user: NewUser): Promise<User> {
+  try {
+    const [created] = await db.insert(users).values(user).returning()
+    return created!
+  } catch (error) {
+    if (sqlState(error) === UNIQUE_VIOLATION) throw new UsernameTaken(user.username)
+    throw error
+  }
+}
+
+export async function setPasswordHash (db: Db, id: number, hash: string): Promise<void> {
+  await db.update(users).set({ password: hash }).where(eq(users.id, id))
+}
+
+export async function setLastLogin (db: Db, id: number, at: Date): Promise<void> {
+  await db.update(users).set({ lastLogin: at }).where(eq(users.id, id))
+}
