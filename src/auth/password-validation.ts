@@ -1,4 +1,4 @@
-// common-passwords.txt.gz is Django 4.2's own list (BSD-licensed, from Debian's python3-django), originally Royce Williams' list of 20,000 common passwords.
+// common-passwords.txt.gz: Django 4.2's own list (BSD licence), copied from Debian trixie's python3-django 4.2.28; created by Royce Williams, as Django's file says.
 //
 // Django's four default AUTH_PASSWORD_VALIDATORS, in their default order and
 // with Django's messages, so a password refused by a Django deployment is
@@ -43,7 +43,8 @@ const PYTHON_NON_WORD = /[^\p{L}\p{N}_]+/u
 
 // Python's str.isspace() set, which str.strip() removes: unlike JS \s it
 // includes U+001C–U+001F and U+0085, and excludes U+FEFF.
-const PYTHON_EDGE_WHITESPACE = /^[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g
+const PYTHON_WHITESPACE = '[\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]'
+const PYTHON_EDGE_WHITESPACE = new RegExp(`^${PYTHON_WHITESPACE}+|${PYTHON_WHITESPACE}+$`, 'g')
 
 // Python's str.isdigit() is true for Numeric_Type Decimal (= \p{Nd}) or
 // Digit; JS has no property for the latter, so its 128 code points

@@ -5,7 +5,7 @@ import type { User } from '../db/schema.js'
 import { fieldErrors, type FieldErrors } from '../errors.js'
 import { normalizeEmail, normalizeUsername, USERNAME_TAKEN } from './fields.js'
 import type { UserStatusCache } from './status-cache.js'
-import { findUserByUsername, insertUser, isUsernameTaken, setLastLogin, setPasswordHash, UsernameTaken } from './store.js'
+import { deleteUserById, findUserByUsername, insertUser, isUsernameTaken, setActive, setLastLogin, setPasswordHash, UsernameTaken } from './store.js'
 
 export interface AccountDeps {
   db: Db
@@ -86,4 +86,16 @@ export async function registerUser (deps: AccountDeps, input: Registration, erro
     if (error instanceof UsernameTaken) throw fieldErrors({ username: [USERNAME_TAKEN] })
     throw error
   }
+}
+
+/** Activates or deactivates a user; protected routes of this process see it at once. */
+export async function setUserActive (deps: AccountDeps, id: number, isActive: boolean): Promise<void> {
+  await setActive(deps.db, id, isActive)
+  deps.cache.delete(id)
+}
+
+/** Deletes a user and, through the foreign key, their refresh-token records. */
+export async function deleteUser (deps: AccountDeps, id: number): Promise<void> {
+  await deleteUserById(deps.db, id)
+  deps.cache.delete(id)
 }

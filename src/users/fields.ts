@@ -9,14 +9,16 @@ export const USERNAME_TAKEN = 'A user with that username already exists.'
 export const USERNAME_MAX_LENGTH = 150
 export const EMAIL_MAX_LENGTH = 254
 
-// RFC 3696 section 3, enforced by Django ≥ 3.2.20 before any regex runs.
+// RFC 3696's limit, which Django checks before any regex runs (since the
+// CVE-2023-36053 fix).
 const EMAIL_MAX_TOTAL_LENGTH = 320
 // Django's validate_ipv6_address refuses longer strings before parsing them.
 const IPV6_MAX_LENGTH = 39
 
 // Python's str.isspace() set, which str.strip() removes: unlike JS \s it
 // includes U+001C–U+001F and U+0085, and excludes U+FEFF.
-const PYTHON_EDGE_WHITESPACE = /^[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g
+const PYTHON_WHITESPACE = '[\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]'
+const PYTHON_EDGE_WHITESPACE = new RegExp(`^${PYTHON_WHITESPACE}+|${PYTHON_WHITESPACE}+$`, 'g')
 
 // Python's unicode \w is exactly "alphanumeric or underscore" (categories L*
 // and N*); unlike \p{M} it leaves out combining marks, so Django rejects
@@ -48,11 +50,13 @@ const DOMAIN_ALLOWLIST = new Set(['localhost'])
 const IDNA_DOTS = /[.\u3002\uff0e\uff61]/
 // Nameprep's table B.1: code points mapped to nothing (soft hyphen, zero
 // width joiners, variation selectors, …) before a label is encoded.
+// eslint-disable-next-line no-misleading-character-class -- lone code points to delete, not parts of a grapheme
 const NAMEPREP_MAPPED_TO_NOTHING = /[\u00ad\u034f\u1806\u180b-\u180d\u200b-\u200d\u2060\ufe00-\ufe0f\ufeff]/g
 // The letters that nameprep's case folding (table B.2) maps differently from
 // UTS #46's nontransitional processing: 'ß' and 'ẞ' to 'ss', 'ς' to 'σ'.
 const NAMEPREP_FOLDED_DEVIATIONS = /[ßẞς]/g
-const NON_ASCII = /[^\x00-\x7f]/
+const NON_ASCII = /[^\p{ASCII}]/u
+const NON_NUMERIC_LAST_LABEL = '.a'
 
 export function normalizeUsername (value: string): string {
   return value.normalize('NFKC')
@@ -77,6 +81,8 @@ export function isValidEmail (value: string): boolean {
   const domainPart = value.slice(at + 1)
   if (!isValidUserPart(userPart)) return false
   if (DOMAIN_ALLOWLIST.has(domainPart) || isValidDomainPart(domainPart)) return true
+  // Django retries after punycode(); Python's codec returns an ASCII domain
+  // unchanged, so only a non-ASCII one can pass the second time.
   return NON_ASCII.test(domainPart) && isValidDomainPart(idnaEncode(domainPart))
 }
 
@@ -126,6 +132,6 @@ function encodeLabel (label: string): string {
   // leave only digits; the dummy last label stops WHATWG from then parsing
   // the label as an IPv4 address. An empty result (unencodable label) fails
   // the domain regex, as Python's UnicodeError makes Django fail the address.
-  const encoded = domainToASCII(`${prepared}.a`)
-  return encoded.slice(0, -'.a'.length)
+  const encoded = domainToASCII(prepared + NON_NUMERIC_LAST_LABEL)
+  return encoded.slice(0, -NON_NUMERIC_LAST_LABEL.length)
 }

@@ -52,3 +52,11 @@ export async function setPasswordHash (db: Db, id: number, hash: string): Promis
 export async function setLastLogin (db: Db, id: number, at: Date): Promise<void> {
   await db.update(users).set({ lastLogin: at }).where(eq(users.id, id))
 }
+
+export async function setActive (db: Db, id: number, isActive: boolean): Promise<void> {
+  await db.update(users).set({ isActive }).where(eq(users.id, id))
+}
+
+export async function deleteUserById (db: Db, id: number): Promise<void> {
+  await db.delete(users).where(eq(users.id, id))
+}

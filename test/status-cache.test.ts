@@ -1,0 +1,18 @@
+import t from 'tap'
+import { UserStatusCache } from '../src/users/status-cache.js'
+
+t.test('a bounded LRU of user states', async t => {
+  const cache = new UserStatusCache(2)
+  cache.set(1, { isActive: true })
+  cache.set(2, { isActive: false })
+  t.same(cache.get(1), { isActive: true }, 'reading 1 makes 2 the least recently used')
+  cache.set(3, { isActive: true })
+  t.equal(cache.size, 2)
+  t.equal(cache.get(2), undefined, '2 was evicted')
+  t.same(cache.get(1), { isActive: true })
+  cache.set(1, { isActive: false })
+  t.same(cache.get(1), { isActive: false }, 'set replaces')
+  cache.delete(1)
+  t.equal(cache.get(1), undefined)
+  t.equal(cache.size, 1)
+})
