@@ -16,9 +16,10 @@ import type { Config } from './config.js'
 export const BODY_LIMIT = 16 * 1024
 
 /** Paths that must never reach a log line in clear. */
+const SECRET_KEYS = ['password', 'old_password', 'new_password', 'token', 'refresh', 'access', 'authorization', 'cookie']
 export const REDACTED = [
   'req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]',
-  '*.password', '*.old_password', '*.new_password', '*.token', '*.refresh', '*.access'
+  ...SECRET_KEYS, ...SECRET_KEYS.map(key => `*.${key}`)
 ]
 
 export interface AppOptions {

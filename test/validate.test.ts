@@ -58,3 +58,8 @@ t.test('a body that is not an object names its Python type', async t => {
   }
   t.equal(pythonTypeName({}), 'dict')
 })
+
+t.test('lengths count code points, as Django and JSON Schema do', async t => {
+  t.same(validate({ name: '😀😀😀😀😀' }), { name: '😀😀😀😀😀' })
+  t.same(errorsOf({ name: '😀😀😀😀😀😀' }), { name: ['Ensure this field has no more than 5 characters.'] })
+})

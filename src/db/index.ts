@@ -54,7 +54,7 @@ function createPostgresDb (url: string): Database {
         lockConnection.release()
       }
     },
-    close: () => client.end({ timeout: 5 })
+    close: async () => await client.end({ timeout: 5 })
   }
 }
 
@@ -84,6 +84,7 @@ function createPgliteDb (dataDir: string): Database {
       }
     },
     async close () {
+      if (client.closed) return
       await client.close()
       releaseLock()
     }

@@ -59,7 +59,8 @@ function validateString (raw: unknown, rules: StringRules): { value: string } | 
   }
   const errors: string[] = []
   if (rules.format !== undefined && !rules.format.check(value)) errors.push(rules.format.message)
-  if (rules.maxLength !== undefined && value.length > rules.maxLength) errors.push(MESSAGES.maxLength(rules.maxLength))
+  // Django and JSON Schema both count code points, not UTF-16 units.
+  if (rules.maxLength !== undefined && [...value].length > rules.maxLength) errors.push(MESSAGES.maxLength(rules.maxLength))
   return errors.length > 0 ? { error: errors } : { value }
 }
 

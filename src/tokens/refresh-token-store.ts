@@ -100,4 +100,3 @@ export async function deleteExpiredRefreshTokens (db: Db, now: Date, batchSize =
     if (deleted.length < batchSize) return total
   }
 }
-

@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs'
+import t from 'tap'
+import { generateOpenApi, OPENAPI_PATH } from '../src/cli/openapi.js'
+import { buildTestApp } from './helpers/app.js'
+
+interface Operation {
+  operationId?: string
+  summary?: string
+  description?: string
+  tags?: string[]
+  security?: unknown
+  requestBody?: { content: Record<string, { example?: unknown }> }
+  responses: Record<string, { content?: Record<string, { schema: unknown }> }>
+}
+interface Document { openapi: string, paths: Record<string, Record<string, Operation>> }
+
+t.test('the committed openapi/openapi.json is what the code generates (run `npm run openapi`)', async t => {
+  t.equal(readFileSync(OPENAPI_PATH, 'utf8'), await generateOpenApi())
+})
+
+t.test('the document describes every route, its bodies and every error', async t => {
+  const document = JSON.parse(await generateOpenApi()) as Document
+  t.equal(document.openapi, '3.1.0')
+  const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, operation]) => ({ path, method, operation })))
+  t.same(operations.map(o => `${o.method.toUpperCase()} ${o.path}`).sort(), [
+    'GET /api/users/me/', 'GET /private/', 'GET /protected/',
+    'POST /api/token/', 'POST /api/token/blacklist/', 'POST /api/token/refresh/', 'POST /api/token/verify/',
+    'POST /login/', 'POST /register/'
+  ])
+  const ids = new Set<string>()
+  for (const { path, method, operation } of operations) {
+    const name = `${method.toUpperCase()} ${path}`
+    t.ok(operation.operationId, `${name} has an operationId`)
+    t.notOk(ids.has(operation.operationId!), `${name}'s operationId is unique`)
+    ids.add(operation.operationId!)
+    t.ok(operation.summary, `${name} has a summary`)
+    t.ok(operation.description, `${name} has a description`)
+    t.equal(operation.tags?.length, 1, `${name} has a tag`)
+    for (const [status, response] of Object.entries(operation.responses)) {
+      t.ok(response.content?.['application/json']?.schema, `${name} ${status} has a JSON body schema`)
+    }
+    const statuses = Object.keys(operation.responses)
+    for (const status of ['405', '406', '500']) t.ok(statuses.includes(status), `${name} documents ${status}`)
+    if (method === 'post') {
+      t.same(Object.keys(operation.requestBody!.content), ['application/json', 'application/x-www-form-urlencoded'], `${name} takes JSON and forms`)
+      t.ok(operation.requestBody!.content['application/json']!.example, `${name} has a request example`)
+      for (const status of ['400', '413', '415']) t.ok(statuses.includes(status), `${name} documents ${status}`)
+    }
+    const isProtected = method === 'get'
+    t.equal(statuses.includes('401'), path !== '/register/', `${name} documents 401 unless public and token-free`)
+    t.same(operation.security, isProtected ? [{ bearerAuth: [] }] : undefined, `${name} security`)
+  }
+})
+
+t.test('served at /openapi.json, with Swagger UI at /docs from bundled files', async t => {
+  const app = await buildTestApp(t)
+  const served = await app.inject({ method: 'GET', url: '/openapi.json' })
+  t.equal(served.statusCode, 200)
+  t.same(served.json(), JSON.parse(await generateOpenApi()))
+  const docs = await app.inject({ method: 'GET', url: '/docs/' })
+  t.equal(docs.statusCode, 200)
+  t.match(docs.headers['content-type'], /text\/html/)
+  t.notMatch(docs.body, /https?:\/\/(?!localhost)[a-z]/i, 'no script or style is fetched from the network')
+  const bundle = await app.inject({ method: 'GET', url: '/docs/static/swagger-ui-bundle.js' })
+  t.equal(bundle.statusCode, 200)
+  const initializer = await app.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' })
+  t.equal(initializer.statusCode, 200)
+  t.match(initializer.body, /validatorUrl/)
+})
