@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { nonFieldErrors, notAcceptable, parseError, unsupportedMediaType } from '../src/errors.js'
 import { formats } from '../src/schemas/formats.js'
+import { withJsonNumbers } from '../src/schemas/json-numbers.js'
 import { compileBodyValidator } from '../src/schemas/validate.js'
 import type { TObject } from '@sinclair/typebox'
 
@@ -9,13 +10,15 @@ import type { TObject } from '@sinclair/typebox'
 // and JSON renderer do: JSON and form-encoded bodies, 406 for an Accept that
 // JSON cannot satisfy, and `Content-Type: application/json` exactly.
 
-/** True when the Accept header admits application/json (no header admits everything). */
+/**
+ * True when the Accept header admits application/json (no header admits
+ * everything). DRF's negotiation ignores q values, `q=0` included (its docs
+ * say so), and so does this.
+ */
 export function acceptsJson (accept: string | undefined): boolean {
   if (accept === undefined || accept.trim() === '') return true
   return accept.split(',').some(range => {
-    const [type = '', ...parameters] = range.split(';').map(part => part.trim().toLowerCase())
-    const q = parameters.find(p => p.startsWith('q='))
-    if (q !== undefined && !(Number(q.slice(2)) > 0)) return false
+    const type = range.split(';')[0]!.trim().toLowerCase()
     return type === 'application/json' || type === 'application/*' || type === '*/*'
   })
 }
@@ -42,7 +45,7 @@ function parseJson (_request: FastifyRequest, body: string, done: (error: Error 
   }
   // DRF's serializer answers a null body with this one message.
   if (parsed === null) return done(nonFieldErrors('No data provided'))
-  done(null, parsed)
+  done(null, withJsonNumbers(body, parsed))
 }
 
 function parseForm (_request: FastifyRequest, body: string, done: (error: Error | null, body?: unknown) => void): void {
@@ -57,18 +60,29 @@ function refuseOtherTypes (request: FastifyRequest, _body: string, done: (error:
   done(unsupportedMediaType(contentType.slice(0, 200)))
 }
 
+type BodyParser = (request: FastifyRequest, body: string, done: (error: Error | null, body?: unknown) => void) => void
+
+// A route that declares no body never reads one, as a DRF view never touches
+// request.data for a method it does not handle: a wrong method or an unknown
+// path gets its 405 or 404 whatever body came with it.
+const whereBodyIsRead = (parse: BodyParser): BodyParser => (request, body, done) => {
+  if (request.routeOptions.schema?.body === undefined) return done(null, undefined)
+  parse(request, body, done)
+}
+
 export default fp(async (app: FastifyInstance) => {
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson)
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, parseForm)
-  app.addContentTypeParser('*', { parseAs: 'string' }, refuseOtherTypes)
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, whereBodyIsRead(parseJson))
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, whereBodyIsRead(parseForm))
+  app.addContentTypeParser('*', { parseAs: 'string' }, whereBodyIsRead(refuseOtherTypes))
 
   app.setValidatorCompiler(({ schema, httpPart }) => {
     if (httpPart !== 'body') throw new Error(`no validator for ${httpPart}: only bodies are validated`)
     const validateBody = compileBodyValidator(schema as TObject, formats)
     return data => {
       try {
-        return { value: validateBody(data) }
+        // Fastify passes null when no body came (no parser ran): DRF reads that as an empty form.
+        return { value: validateBody(data ?? {}) }
       } catch (error) {
         return { error: error as Error }
       }

@@ -25,8 +25,10 @@ export default fp(async (app: FastifyInstance) => {
     return reply.code(apiError.statusCode).headers(apiError.headers).header('content-type', 'application/json').send(apiError.body)
   })
 
+  // Outside the API's scope, whose onSend hook drops the charset Fastify adds
+  // to application/json: a serializer of the reply's own keeps it from adding one.
   app.setNotFoundHandler((_request, reply) => {
     const { statusCode, body } = notFound()
-    return reply.code(statusCode).header('content-type', 'application/json').send(body)
+    return reply.code(statusCode).header('content-type', 'application/json').serializer(JSON.stringify).send(body)
   })
 }, { name: 'tessera-errors' })

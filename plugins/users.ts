@@ -15,7 +15,7 @@ declare module 'fastify' {
 // users' states that protected routes read.
 export default fp(async app => {
   const { config } = app
-  const cache = new UserStatusCache(config.userCacheSize)
+  const cache = new UserStatusCache(config.userCacheSize, config.userCacheTtl * 1000)
   const accounts: AccountDeps = {
     db: app.database.db,
     hasher: createPasswordHasher({

@@ -8,8 +8,8 @@ import { errorResponses } from '../src/schemas/errors.js'
 import { CurrentUser } from '../src/schemas/users.js'
 import { findUserById } from '../src/users/store.js'
 
-const ProtectedContent = Type.Object({ content: Type.String({ examples: ['This view is protected'] }) })
-const PrivateMessage = Type.Object({ message: Type.String({ examples: ['Access Granted!'] }) })
+const ProtectedContent = Type.Object({ content: Type.String({ examples: ['This view is protected'] }) }, { description: 'The token was valid.' })
+const PrivateMessage = Type.Object({ message: Type.String({ examples: ['Access Granted!'] }) }, { description: 'The token was valid.' })
 const errors = errorResponses({ body: null, unauthorized: true })
 
 // Registered inside the scope that adds the authenticate hook (see app.ts).

@@ -26,7 +26,8 @@ export default async function registerRoutes (fastify: FastifyInstance): Promise
     attachValidation: true
   }, async (request, reply) => {
     const failed = request.validationError
-    if (failed !== undefined && !(failed instanceof ValidationFailed)) throw failed
+    // A body that is not an object has no fields to check further (DRF stops there too).
+    if (failed !== undefined && (!(failed instanceof ValidationFailed) || failed.fields.non_field_errors !== undefined)) throw failed
     const input = failed === undefined ? request.body : failed.valid
     const user = await registerUser(app.accounts, input, failed?.fields)
     return reply.code(201).send({ id: user.id, username: user.username, email: user.email })

@@ -2,7 +2,7 @@ import t from 'tap'
 import { registerUser as registerAccount } from '../src/users/accounts.js'
 import { buildTestApp, get, obtainPair, PASSWORD, post, registerUser } from './helpers/app.js'
 import { decodePayload } from './helpers/jwt.js'
-import { assertReply, assertReplyMatches, bearer, JWT, postForm } from './helpers/wire.js'
+import { assertReply, assertReplyMatches, bearer, JWT, postForm, postRaw } from './helpers/wire.js'
 
 // COMPAT.md "Routes": every route's success row, byte for byte.
 
@@ -162,6 +162,41 @@ t.test('A JSON number where a string is expected is taken as its string form ("p
   assertReply(t, registered, 201, `{"id":${registered.json().id},"username":"20240101","email":""}`, 'username 20240101')
   assertReplyMatches(t, await post(app, '/api/token/', { username: 20240101, password: PASSWORD }), 200, PAIR,
     'log in with username 20240101')
+})
+
+t.test('A JSON number is taken as Python\'s string form of it: 1.0 is "1.0", big integers keep every digit', async t => {
+  const floatPassword = await postRaw(app, '/register/', '{"username":"floatpw","password":1234567.0}')
+  t.equal(floatPassword.statusCode, 201, 'registered with password 1234567.0')
+  assertReplyMatches(t, await post(app, '/api/token/', { username: 'floatpw', password: '1234567.0' }), 200, PAIR, 'password "1234567.0"')
+  t.equal((await post(app, '/api/token/', { username: 'floatpw', password: '1234567' })).statusCode, 401, 'not "1234567"')
+  t.equal((await postRaw(app, '/api/token/', '{"username":"floatpw","password":1234567.00}')).statusCode, 200, 'password 1234567.00')
+
+  for (const [json, username] of [
+    ['12345678901234567890', '12345678901234567890'],
+    ['1e3', '1000.0'],
+    ['1E-7', '1e-07'],
+    ['2.5e16', '2.5e+16'],
+    ['-0.0', '-0.0'],
+    ['0.0001', '0.0001'],
+    ['-2.5', '-2.5'],
+    ['0.0', '0.0'],
+    ['1e999', 'inf'],
+    ['-1e999', '-inf']
+  ]) {
+    const response = await postRaw(app, '/register/', `{"username":${json},"password":"${PASSWORD}"}`)
+    assertReply(t, response, 201, `{"id":${response.json().id},"username":"${username}","email":""}`, `username ${json}`)
+  }
+
+  // Among other members, nested values and repeated keys (the last one counts, in Python's json too).
+  for (const [body, username] of [
+    [`{"nested":{"a":[1,"x]\\"",{"b":2}]},"flag":true,"none":null,"username":9007199254740993,"password":"${PASSWORD}"}`, '9007199254740993'],
+    [`{ "username" : 1.5e300 , "password" : "${PASSWORD}" }`, '1.5e+300'],
+    [`{"username":1,"username":"repeated-text","password":"${PASSWORD}"}`, 'repeated-text'],
+    [`{"username":"x","username":9007199254740995,"password":"${PASSWORD}"}`, '9007199254740995']
+  ] as const) {
+    const response = await postRaw(app, '/register/', body)
+    assertReply(t, response, 201, `{"id":${response.json().id},"username":"${username}","email":""}`, body)
+  }
 })
 
 t.test('Tessera: a path without its trailing slash is served directly (no 301)', async t => {

@@ -16,6 +16,7 @@ t.test('defaults match the issue and SimpleJWT', async t => {
   t.equal(config.argon2Iterations, 2)
   t.equal(config.argon2Parallelism, 1)
   t.equal(config.logLevel, 'info')
+  t.equal(config.userCacheTtl, 60)
   t.equal(config.databaseUrl, undefined)
   t.equal(config.jwtSigningKey, undefined)
 })

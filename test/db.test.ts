@@ -6,6 +6,7 @@ import t from 'tap'
 import { createDb } from '../src/db/index.js'
 import { acquireDirectoryLock } from '../src/db/directory-lock.js'
 import { sqlState } from '../src/db/errors.js'
+import { users } from '../src/db/schema.js'
 import { freshDatabaseUrl } from './helpers/app.js'
 
 function tempDir (t: { teardown: (fn: () => void) => void }): string {
@@ -24,8 +25,8 @@ t.test('the embedded database keeps its data in DATA_DIR across restarts', async
   t.equal(first.kind, 'pglite')
   const second = createDb({ dataDir, databaseUrl: undefined })
   await second.migrate()
-  const rows = await second.db.execute(sql`select username from users`)
-  t.same(rows.rows, [{ username: 'kept' }])
+  const rows = await second.db.select({ username: users.username }).from(users)
+  t.same(rows, [{ username: 'kept' }])
   await second.close()
 })
 
@@ -38,8 +39,9 @@ t.test('migrations run once when instances start together (advisory lock)', asyn
   t.teardown(() => Promise.all(instances.map(i => i.close())))
   await Promise.all(instances.map(i => i.migrate()))
   await Promise.all(instances.map(i => i.migrate()))
-  const applied = await instances[0]!.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`)
-  const rows = 'rows' in applied ? applied.rows : applied
+  const applied: unknown = await instances[0]!.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`)
+  // PGlite answers { rows }, postgres.js an array.
+  const rows = Array.isArray(applied) ? applied : (applied as { rows: unknown[] }).rows
   const migrations = readFileSync(join(import.meta.dirname, '..', 'drizzle', 'meta', '_journal.json'), 'utf8')
   t.equal((rows as Array<{ n: number }>)[0]!.n, JSON.parse(migrations).entries.length)
 })

@@ -2,7 +2,7 @@ import t from 'tap'
 import { UserStatusCache } from '../src/users/status-cache.js'
 
 t.test('a bounded LRU of user states', async t => {
-  const cache = new UserStatusCache(2)
+  const cache = new UserStatusCache(2, 60_000)
   cache.set(1, { isActive: true })
   cache.set(2, { isActive: false })
   t.same(cache.get(1), { isActive: true }, 'reading 1 makes 2 the least recently used')
@@ -15,4 +15,15 @@ t.test('a bounded LRU of user states', async t => {
   cache.delete(1)
   t.equal(cache.get(1), undefined)
   t.equal(cache.size, 1)
+})
+
+t.test('entries expire after the TTL', async t => {
+  let now = 1000
+  const cache = new UserStatusCache(10, 500, () => now)
+  cache.set(1, { isActive: true })
+  now += 499
+  t.same(cache.get(1), { isActive: true })
+  now += 1
+  t.equal(cache.get(1), undefined, 'expired at ttl')
+  t.equal(cache.size, 0, 'and dropped')
 })

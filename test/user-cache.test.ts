@@ -32,6 +32,21 @@ t.test('protected routes read users\' states from memory; local changes invalida
   t.equal(row, undefined)
 })
 
+t.test('a change made elsewhere is seen once the entry expires (USER_CACHE_TTL)', async t => {
+  const app = await buildTestApp(t, { userCacheTtl: 1 })
+  const id = await registerUser(app)
+  const { access } = await obtainPair(app)
+  t.equal((await get(app, '/protected/', access)).statusCode, 200)
+  await app.database.db.update(users).set({ isActive: false }).where(eq(users.id, id))
+  const deadline = Date.now() + 5000
+  let status = 200
+  while (status === 200 && Date.now() < deadline) {
+    await new Promise(resolve => setTimeout(resolve, 100))
+    status = (await get(app, '/protected/', access)).statusCode
+  }
+  t.equal(status, 401, 'refused within the TTL')
+})
+
 t.test('the cache is bounded by USER_CACHE_SIZE', async t => {
   const app = await buildTestApp(t, { userCacheSize: 1 })
   await registerUser(app, 'alice')

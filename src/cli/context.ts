@@ -24,6 +24,6 @@ export function accountsOf (config: Config, database: Database): AccountDeps {
       parallelism: config.argon2Parallelism
     }),
     // A command's own process: the server's cache is not reachable from here.
-    cache: new UserStatusCache(1)
+    cache: new UserStatusCache(1, 1)
   }
 }

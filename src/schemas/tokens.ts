@@ -14,7 +14,7 @@ export const TokenObtainBody = Type.Object({
 export const TokenPair = Type.Object({
   refresh: Jwt('Refresh token: present it to /api/token/refresh/.'),
   access: Jwt('Access token: send it as `Authorization: Bearer <access>`.')
-})
+}, { description: 'A new token pair.' })
 
 export const RefreshBody = Type.Object({
   refresh: Type.String({ minLength: 1, maxLength: TOKEN_MAX_LENGTH })
@@ -23,10 +23,10 @@ export const RefreshBody = Type.Object({
 export const RefreshResponse = Type.Object({
   access: Jwt('A new access token.'),
   refresh: Type.Optional(Jwt('The refresh token that replaces the one presented (while rotation is on).'))
-})
+}, { description: 'A new access token, and the refresh token that replaces the one presented.' })
 
 export const VerifyBody = Type.Object({
   token: Type.String({ minLength: 1, maxLength: TOKEN_MAX_LENGTH })
 }, { examples: [{ token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...' }] })
 
-export const Empty = Type.Object({}, { description: 'An empty object.' })
+export const Empty = Type.Object({}, { description: 'Done: an empty object.' })

@@ -12,7 +12,7 @@ export const RegisteredUser = Type.Object({
   id: Type.Integer(),
   username: Type.String(),
   email: Type.String()
-}, { examples: [{ id: 1, username: 'alice', email: 'alice@example.com' }] })
+}, { description: 'The user created.', examples: [{ id: 1, username: 'alice', email: 'alice@example.com' }] })
 
 const Timestamp = (description: string) => Type.String({ format: 'date-time', description })
 
@@ -26,4 +26,4 @@ export const CurrentUser = Type.Object({
   is_superuser: Type.Boolean(),
   date_joined: Timestamp('When the account was created.'),
   last_login: Type.Union([Timestamp('The last login, when UPDATE_LAST_LOGIN is on.'), Type.Null()])
-})
+}, { description: 'The user the access token belongs to.' })

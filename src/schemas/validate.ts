@@ -1,5 +1,6 @@
 import type { TObject, TSchema } from '@sinclair/typebox'
 import { ApiError, type FieldErrors } from '../errors.js'
+import { JsonNumber } from './json-numbers.js'
 
 // Validates a request body as DRF's serializers do, driven by the route's
 // TypeBox body schema, so that the schema in the OpenAPI document and the
@@ -29,6 +30,7 @@ export class ValidationFailed extends ApiError {
 export function pythonTypeName (value: unknown): string {
   if (Array.isArray(value)) return 'list'
   if (value === null) return 'NoneType'
+  if (value instanceof JsonNumber) return value.isInteger ? 'int' : 'float'
   switch (typeof value) {
     case 'string': return 'str'
     case 'boolean': return 'bool'
@@ -46,8 +48,8 @@ interface StringRules {
 
 function validateString (raw: unknown, rules: StringRules): { value: string } | { error: string[] } {
   if (raw === null) return { error: [MESSAGES.null] }
-  // DRF's CharField takes strings and numbers (as their text), nothing else.
-  if (typeof raw !== 'string' && typeof raw !== 'number') {
+  // DRF's CharField takes strings and numbers (as Python's str() of them), nothing else.
+  if (typeof raw !== 'string' && typeof raw !== 'number' && !(raw instanceof JsonNumber)) {
     return { error: [MESSAGES.invalidString] }
   }
   const value = String(raw).trim()
@@ -87,7 +89,7 @@ export function compileBodyValidator (schema: TObject, formats: Record<string, F
     ({ name, required: required.has(name), rules: rulesOf(property, formats) }))
 
   return function validateBody (data: unknown): Record<string, string> {
-    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    if (typeof data !== 'object' || data === null || Array.isArray(data) || data instanceof JsonNumber) {
       throw new ValidationFailed({ non_field_errors: [MESSAGES.notADictionary(pythonTypeName(data))] })
     }
     const input = data as Record<string, unknown>

@@ -1,33 +1,37 @@
 import type { UserStatus } from './store.js'
 
+interface Entry { status: UserStatus, expiresAt: number }
+
 /**
  * What protected routes need to know of a user (exists, active), kept in
  * memory so that a steady stream of requests does no query. Bounded: the
  * least recently used entry goes when it is full. Every local change to a
- * user deletes its entry.
+ * user deletes its entry at once; an entry also expires after `ttlMs`, which
+ * bounds how long a change made elsewhere (another process, SQL by hand)
+ * goes unseen.
  */
 export class UserStatusCache {
-  readonly #entries = new Map<number, UserStatus>()
+  readonly #entries = new Map<number, Entry>()
 
-  constructor (readonly maxSize: number) {}
+  constructor (readonly maxSize: number, readonly ttlMs: number, readonly now: () => number = Date.now) {}
 
   get size (): number {
     return this.#entries.size
   }
 
   get (id: number): UserStatus | undefined {
-    const status = this.#entries.get(id)
-    if (status !== undefined) {
-      // Map keeps insertion order: re-inserting marks it most recently used.
-      this.#entries.delete(id)
-      this.#entries.set(id, status)
-    }
-    return status
+    const entry = this.#entries.get(id)
+    if (entry === undefined) return undefined
+    this.#entries.delete(id)
+    if (entry.expiresAt <= this.now()) return undefined
+    // Map keeps insertion order: re-inserting marks it most recently used.
+    this.#entries.set(id, entry)
+    return entry.status
   }
 
   set (id: number, status: UserStatus): void {
     this.#entries.delete(id)
-    this.#entries.set(id, status)
+    this.#entries.set(id, { status, expiresAt: this.now() + this.ttlMs })
     if (this.#entries.size > this.maxSize) {
       this.#entries.delete(this.#entries.keys().next().value!)
     }

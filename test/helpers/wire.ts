@@ -13,8 +13,8 @@ export const JWT = '[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+'
 
 /** The assertions these helpers use; tap's `t` has them. */
 export interface Asserts {
-  equal (found: unknown, wanted: unknown, message?: string): boolean
-  match (found: unknown, pattern: RegExp, message?: string): boolean
+  equal (found: unknown, wanted: unknown, message: string): boolean
+  match (found: unknown, pattern: RegExp, message: string): boolean
 }
 
 function assertHeaders (t: Asserts, response: Response, status: number, label: string): void {
