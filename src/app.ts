@@ -22,6 +22,11 @@ export const REDACTED = [
   ...SECRET_KEYS, ...SECRET_KEYS.map(key => `*.${key}`)
 ]
 
+/** Pretty lines for a person at a terminal, JSON lines for everything else. */
+export function loggerFor (isTerminal: boolean): FastifyServerOptions['logger'] {
+  return isTerminal ? { transport: { target: 'pino-pretty', options: { colorize: true } } } : true
+}
+
 export interface AppOptions {
   /** Fastify's logger option; the level comes from the config. */
   logger?: FastifyServerOptions['logger']

@@ -1,5 +1,5 @@
 import closeWithGrace from 'close-with-grace'
-import { buildApp } from './app.js'
+import { buildApp, loggerFor } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 
 // The process entry point of `npm start`: the one place, with src/cli/main.ts,
@@ -16,14 +16,12 @@ function configOrExit (): Config {
 }
 
 const config = configOrExit()
-const app = await buildApp(config, {
-  // Pretty lines for a person at a terminal, JSON lines for everything else.
-  logger: process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { colorize: true } } } : true
-})
+const app = await buildApp(config, { logger: loggerFor(process.stdout.isTTY === true) })
 
 closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
+  /* c8 ignore next: close-with-grace passes err only for an uncaught exception, which no test plants */
   if (err !== undefined) app.log.error({ err }, 'shutting down after an error')
-  else app.log.info({ signal }, 'shutting down')
+  app.log.info({ signal }, 'shutting down')
   await app.close()
 })
 

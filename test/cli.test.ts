@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { eq } from 'drizzle-orm'
@@ -136,6 +136,10 @@ t.test('flushexpiredtokens deletes the expired records only', async t => {
   t.equal(run.stdout, 'Deleted 2 expired refresh token records.\n')
   const again = await runNode(MAIN, ['flushexpiredtokens'], env)
   t.equal(again.stdout, 'Deleted 0 expired refresh token records.\n')
+  const one = createDb(config)
+  await one.db.insert(refreshTokens).values({ jti: 'old3', userId: user!.id, issuedAt: new Date(now - 7200e3), expiresAt: new Date(now - 3600e3) })
+  await one.close()
+  t.equal((await runNode(MAIN, ['flushexpiredtokens'], env)).stdout, 'Deleted 1 expired refresh token record.\n')
 
   const check = createDb(config)
   const rows = await check.db.select({ jti: refreshTokens.jti }).from(refreshTokens)
@@ -148,14 +152,14 @@ t.test('migrate applies the migrations, and again is a no-op', async t => {
   const dataDir = join(tempDir(t), 'data')
   const first = await runNode(MAIN, ['migrate'], isolatedEnv(dataDir))
   t.equal(first.code, 0, first.stderr)
-  t.equal(first.stdout, `Migrations applied (embedded database in ${dataDir}).\n`)
+  t.equal(first.stdout, 'Migrations applied (pglite).\n')
   t.equal((await runNode(MAIN, ['migrate'], isolatedEnv(dataDir))).code, 0)
   t.equal(statSync(dataDir).mode & 0o777, 0o700, 'DATA_DIR is made private')
   t.equal((await runNode(MAIN, ['migrate', 'extra'], isolatedEnv(dataDir))).code, 1)
   const postgres = await freshDatabaseUrl(t)
   if (postgres !== undefined) {
     const onPostgres = await runNode(MAIN, ['migrate'], isolatedEnv(dataDir, { DATABASE_URL: postgres }))
-    t.equal(onPostgres.stdout, 'Migrations applied (PostgreSQL).\n')
+    t.equal(onPostgres.stdout, 'Migrations applied (postgres).\n')
   }
 })
 
@@ -192,4 +196,54 @@ t.test('users created by the CLI can log in to the server', async t => {
   t.equal(me.json().is_superuser, true)
   const rows = await app.database.db.select().from(users).where(eq(users.id, admin!.id))
   t.equal(rows.length, 1)
+})
+
+t.test('createsuperuser: a username taken by the time the user is created is not overruled', async t => {
+  const dataDir = tempDir(t)
+  await runNode(MAIN, ['createsuperuser', '--username', 'taken', '--password-stdin'], isolatedEnv(dataDir), STRONG)
+  const run = await runNode(MAIN, ['createsuperuser'], isolatedEnv(dataDir), ['Taken', '', STRONG, STRONG].join('\n') + '\n')
+  t.equal(run.code, 1)
+  t.equal(run.stderr, 'A user with that username already exists.\nthe superuser was not created\n')
+})
+
+t.test('createsuperuser on a terminal does not echo the password', async t => {
+  // script(1) gives the command a pseudo-terminal, as a person at a shell has.
+  const dataDir = tempDir(t)
+  const command = [process.execPath, ...process.execArgv, join(process.cwd(), MAIN), 'createsuperuser']
+    .map(arg => `'${arg.replaceAll("'", "'\\''")}'`).join(' ')
+  const { spawn } = await import('node:child_process')
+  const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, ...isolatedEnv(dataDir) } })
+  let output = ''
+  const answers = ['tty-admin', 'tty@example.com', STRONG, STRONG]
+  child.stdout.on('data', chunk => {
+    output += chunk
+    // Answer each prompt as it appears, as a person would.
+    if (/(Username \(leave blank[^:]*|Email address|Password|Password \(again\)): $/.test(output) && answers.length > 0) {
+      child.stdin.write(answers.shift() + '\r')
+    }
+  })
+  const code = await new Promise(resolve => child.on('close', resolve))
+  t.equal(code, 0, output)
+  t.match(output, /Superuser created successfully\./)
+  t.match(output, /tty-admin/, 'the username is echoed')
+  t.notOk(output.includes(STRONG), 'the password is not')
+})
+
+t.test('a command reports an unexpected failure by its message', async t => {
+  const dataDir = tempDir(t)
+  const run = await runNode(MAIN, ['migrate'], isolatedEnv(dataDir, { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }))
+  t.equal(run.code, 1)
+  t.match(run.stderr, /^migrate failed: .*ECONNREFUSED/)
+})
+
+t.test('openapi writes the document where it is told', async t => {
+  const dataDir = tempDir(t)
+  const out = join(dataDir, 'openapi.json')
+  const run = await runNode(MAIN, ['openapi', '--out', out], isolatedEnv(dataDir))
+  t.equal(run.code, 0, run.stderr)
+  t.equal(run.stdout, `Wrote ${out}\n`)
+  const { generateOpenApi } = await import('../src/cli/openapi.js')
+  t.equal(readFileSync(out, 'utf8'), await generateOpenApi())
+  t.equal((await runNode(MAIN, ['openapi', '--out'], isolatedEnv(dataDir))).code, 1)
+  t.equal((await runNode(MAIN, ['openapi', '--other', 'x'], isolatedEnv(dataDir))).code, 1)
 })

@@ -63,3 +63,9 @@ t.test('lengths count code points, as Django and JSON Schema do', async t => {
   t.same(validate({ name: '😀😀😀😀😀' }), { name: '😀😀😀😀😀' })
   t.same(errorsOf({ name: '😀😀😀😀😀😀' }), { name: ['Ensure this field has no more than 5 characters.'] })
 })
+
+t.test('a schema whose fields are all optional', async t => {
+  const optional = compileBodyValidator(Type.Object({ scope: Type.Optional(Type.String()) }))
+  t.same(optional({}), {})
+  t.same(optional({ scope: ' local ' }), { scope: 'local' })
+})

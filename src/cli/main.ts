@@ -26,11 +26,11 @@ export async function main (argv: string[], io: CommandIo, env: NodeJS.ProcessEn
     await command(rest, io, loadConfig(env))
     return 0
   } catch (error) {
-    if (error instanceof CommandFailed || error instanceof ConfigError || error instanceof DirectoryLockedError) {
-      io.stderr.write(`${error.message}\n`)
-      return 1
-    }
-    throw error
+    // Expected failures say what to do; anything else (a database that cannot
+    // be reached, say) is reported by its message too: a command is not a server.
+    const known = error instanceof CommandFailed || error instanceof ConfigError || error instanceof DirectoryLockedError
+    io.stderr.write(known ? `${(error as Error).message}\n` : `${name} failed: ${(error as Error).message}\n`)
+    return 1
   }
 }
 

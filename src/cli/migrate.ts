@@ -7,5 +7,5 @@ import { CommandFailed, type CommandIo } from './io.js'
 export async function migrateDatabase (argv: string[], io: CommandIo, config: Config): Promise<void> {
   if (argv.length > 0) throw new CommandFailed('usage: migrate')
   const kind = await withDatabase(config, async database => database.kind)
-  io.stdout.write(`Migrations applied (${kind === 'pglite' ? `embedded database in ${config.dataDir}` : 'PostgreSQL'}).\n`)
+  io.stdout.write(`Migrations applied (${kind}).\n`)
 }

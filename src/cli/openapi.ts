@@ -4,7 +4,7 @@ import { buildApp } from '../app.js'
 import { configWith } from '../config.js'
 import { MEMORY_DATA_DIR } from '../db/index.js'
 import { projectRoot } from '../paths.js'
-import { CommandFailed, type CommandIo } from './io.js'
+import { CommandFailed, parseOptions, type CommandIo } from './io.js'
 
 export const OPENAPI_PATH = join(projectRoot, 'openapi', 'openapi.json')
 
@@ -19,9 +19,10 @@ export async function generateOpenApi (): Promise<string> {
   }
 }
 
-// `npm run openapi`: writes openapi/openapi.json.
+// `npm run openapi`: writes openapi/openapi.json (or --out FILE).
 export async function writeOpenApi (argv: string[], io: CommandIo): Promise<void> {
-  if (argv.length > 0) throw new CommandFailed('usage: openapi')
-  writeFileSync(OPENAPI_PATH, await generateOpenApi())
-  io.stdout.write(`Wrote ${OPENAPI_PATH}\n`)
+  const { out = OPENAPI_PATH, ...rest } = parseOptions(argv)
+  if (typeof out !== 'string' || Object.keys(rest).length > 0) throw new CommandFailed('usage: openapi [--out FILE]')
+  writeFileSync(out, await generateOpenApi())
+  io.stdout.write(`Wrote ${out}\n`)
 }

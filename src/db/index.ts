@@ -30,7 +30,9 @@ const migrationsFolder = join(projectRoot, 'drizzle')
 const MIGRATION_LOCK_KEY = 7_420_113_001
 
 export function createDb (config: Pick<Config, 'databaseUrl' | 'dataDir'>): Database {
-  return config.databaseUrl === undefined ? createPgliteDb(config.dataDir) : createPostgresDb(config.databaseUrl)
+  /* c8 ignore next: the PostgreSQL lane, as createPostgresDb below */
+  if (config.databaseUrl !== undefined) return createPostgresDb(config.databaseUrl)
+  return createPgliteDb(config.dataDir)
 }
 
 /* c8 ignore start: runs in the PostgreSQL lane (TEST_DATABASE_URL), which .ci/run runs on every

@@ -31,9 +31,9 @@ export const AuthenticationError = Type.Object({
 const Messages = Type.Array(Type.String())
 
 /** The 400 body of a route taking the given body: DRF's field errors, or a parse error's detail. */
-export function ValidationError (body: TObject | null): TObject {
+export function ValidationError (body: TObject): TObject {
   const fields: TProperties = {}
-  for (const name of Object.keys(body?.properties ?? {})) fields[name] = Type.Optional(Messages)
+  for (const name of Object.keys(body.properties)) fields[name] = Type.Optional(Messages)
   return Type.Object({
     detail: Type.Optional(Type.String({ description: 'Set when the body could not be parsed.' })),
     ...fields,

@@ -1,5 +1,6 @@
-import { and, eq, lt, sql } from 'drizzle-orm'
-import type { Db } from '../db/index.js'
+import { and, eq, isNull, lt, sql } from 'drizzle-orm'
+import type { Db, Tx } from '../db/index.js'
+import { sqlState } from '../db/errors.js'
 import { refreshTokens, users } from '../db/schema.js'
 
 // The refresh-token repository. A token is known by its jti; the raw token is
@@ -33,35 +34,52 @@ export interface Rotation {
   now: Date
 }
 
+const FOREIGN_KEY_VIOLATION = '23503'
+
+class InactiveUser extends Error {}
+
 /**
- * Rotates a refresh token atomically: the presented token's row is locked, so
- * of concurrent rotations of one token exactly one finds it unused; the others
- * wait for it and then find it blacklisted. The user is locked against deletion
- * while the new token is recorded.
+ * Marks a refresh token used, in one statement whatever we knew of it: its row
+ * is inserted (a token simplejwt minted with the same key) or updated, only
+ * while it is not blacklisted. PostgreSQL locks the row for the statement, so
+ * of concurrent calls for one token exactly one gets its jti back.
+ */
+function claimToken (tx: Db | Tx, token: RefreshTokenRecord, set: { blacklistedAt: Date | null, replacedBy: string | null }) {
+  return tx.insert(refreshTokens).values({ ...token, ...set })
+    .onConflictDoUpdate({
+      target: refreshTokens.jti,
+      set: {
+        blacklistedAt: sql`excluded.blacklisted_at`,
+        replacedBy: sql`coalesce(excluded.replaced_by, ${refreshTokens.replacedBy})`
+      },
+      setWhere: isNull(refreshTokens.blacklistedAt)
+    })
+    .returning({ jti: refreshTokens.jti })
+}
+
+/**
+ * Rotates a refresh token atomically: of concurrent rotations of one token
+ * exactly one claims it; the others find it blacklisted. The user is checked
+ * (and locked against deletion) after the claim, as simplejwt checks the
+ * blacklist before the user; an inactive or missing user rolls it all back.
  */
 export async function rotateRefreshToken (db: Db, rotation: Rotation): Promise<RotationOutcome> {
   const { old, next, blacklistOld, now } = rotation
-  return await db.transaction(async tx => {
-    const [row] = await tx.select({ blacklistedAt: refreshTokens.blacklistedAt }).from(refreshTokens)
-      .where(eq(refreshTokens.jti, old.jti)).for('update')
-    if (row?.blacklistedAt != null) return 'blacklisted'
-
-    const [user] = await tx.select({ isActive: users.isActive }).from(users)
-      .where(eq(users.id, old.userId)).for('share')
-    if (user === undefined || !user.isActive) return 'no_active_account'
-
-    const successor = { replacedBy: next?.jti ?? null, ...(blacklistOld ? { blacklistedAt: now } : {}) }
-    if (row !== undefined) {
-      if (next !== null || blacklistOld) await tx.update(refreshTokens).set(successor).where(eq(refreshTokens.jti, old.jti))
-    } else {
-      // A token we never recorded: only one of concurrent inserts of it wins.
-      const inserted = await tx.insert(refreshTokens).values({ ...old, ...successor })
-        .onConflictDoNothing().returning({ jti: refreshTokens.jti })
-      if (inserted.length === 0) return 'blacklisted'
-    }
-    if (next !== null) await tx.insert(refreshTokens).values(next)
-    return 'rotated'
-  })
+  try {
+    return await db.transaction(async tx => {
+      const claimed = await claimToken(tx, old, { blacklistedAt: blacklistOld ? now : null, replacedBy: next?.jti ?? null })
+      if (claimed.length === 0) return 'blacklisted'
+      const [user] = await tx.select({ isActive: users.isActive }).from(users)
+        .where(eq(users.id, old.userId)).for('share')
+      if (user?.isActive !== true) throw new InactiveUser()
+      if (next !== null) await tx.insert(refreshTokens).values(next)
+      return 'rotated'
+    })
+  } catch (error) {
+    // A deleted user: no row of theirs can be inserted (the foreign key).
+    if (error instanceof InactiveUser || sqlState(error) === FOREIGN_KEY_VIOLATION) return 'no_active_account'
+    throw error
+  }
 }
 
 /**
@@ -69,20 +87,12 @@ export async function rotateRefreshToken (db: Db, rotation: Rotation): Promise<R
  * user is gone has nothing left to end and counts as blacklisted now.
  */
 export async function blacklistRefreshToken (db: Db, token: RefreshTokenRecord, now: Date): Promise<boolean> {
-  return await db.transaction(async tx => {
-    const [row] = await tx.select({ blacklistedAt: refreshTokens.blacklistedAt }).from(refreshTokens)
-      .where(eq(refreshTokens.jti, token.jti)).for('update')
-    if (row?.blacklistedAt != null) return false
-    if (row !== undefined) {
-      await tx.update(refreshTokens).set({ blacklistedAt: now }).where(eq(refreshTokens.jti, token.jti))
-      return true
-    }
-    const [user] = await tx.select({ id: users.id }).from(users).where(eq(users.id, token.userId)).for('share')
-    if (user === undefined) return true
-    const inserted = await tx.insert(refreshTokens).values({ ...token, blacklistedAt: now })
-      .onConflictDoNothing().returning({ jti: refreshTokens.jti })
-    return inserted.length > 0
-  })
+  try {
+    return (await claimToken(db, token, { blacklistedAt: now, replacedBy: null })).length > 0
+  } catch (error) {
+    if (sqlState(error) === FOREIGN_KEY_VIOLATION) return true
+    throw error
+  }
 }
 
 /**
