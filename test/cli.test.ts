@@ -71,7 +71,7 @@ t.test('createsuperuser usage errors', async t => {
   t.match(stray.stderr, /unexpected argument: admin/)
   const noTty = await runNode(MAIN, ['createsuperuser', '--username', 'x'], isolatedEnv(dataDir))
   t.equal(noTty.code, 1)
-  t.match(noTty.stderr, /without a terminal, give the password with --password-stdin/)
+  t.match(noTty.stderr, /--username and --email go with --password-stdin; without options it asks/)
 })
 
 t.test('createsuperuser asks, as Django\'s does, when given no options', async t => {

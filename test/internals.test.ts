@@ -8,7 +8,9 @@ import { loggerFor } from '../src/app.js'
 import { createPasswordHasher } from '../src/auth/passwords.js'
 import { loadOrCreateSigningKey } from '../src/auth/signing-key.js'
 import { createDb, MEMORY_DATA_DIR } from '../src/db/index.js'
-import { users } from '../src/db/schema.js'
+import { refreshTokens, users } from '../src/db/schema.js'
+import { getTableConfig } from 'drizzle-orm/pg-core'
+import { deleteUser } from '../src/users/accounts.js'
 import { blacklistRefreshToken, rotateRefreshToken } from '../src/tokens/refresh-token-store.js'
 import { insertUser } from '../src/users/store.js'
 import { buildTestApp, FAST_ARGON2, get, obtainPair, PASSWORD, post, registerUser, SIGNING_KEY } from './helpers/app.js'
@@ -39,7 +41,7 @@ t.test('argon2id hashing', async t => {
 t.test('a login rehashes a password made with weaker parameters', async t => {
   const app = await buildTestApp(t, { argon2MemoryKib: 2048 })
   const weak = await createPasswordHasher({ memoryKib: 1024, iterations: 1, parallelism: 1 }).hash(PASSWORD)
-  const user = await insertUser(app.database.db, { username: 'old', password: weak })
+  const user = (await insertUser(app.database.db, { username: 'old', password: weak }))!
   t.equal((await post(app, '/api/token/', { username: 'old', password: PASSWORD })).statusCode, 200)
   const [row] = await app.database.db.select().from(users).where(eq(users.id, user.id))
   t.match(row?.password, /m=2048/)
@@ -133,4 +135,24 @@ t.test('Fastify\'s own 4xx errors get DRF-style bodies', async t => {
   const badLength = await app.inject({ method: 'POST', url: '/api/token/', headers: { 'content-type': 'application/json', 'content-length': '5' }, payload: '{"username":"a","password":"b"}' })
   t.equal(badLength.statusCode, 400)
   t.equal(badLength.body, '{"detail":"Malformed request."}')
+})
+
+t.test('blacklisting the refresh token of a deleted user: nothing left to end, 200', async t => {
+  const app = await buildTestApp(t)
+  const id = await registerUser(app)
+  const { refresh } = await obtainPair(app)
+  await deleteUser(app.accounts, id)
+  const response = await post(app, '/api/token/blacklist/', { refresh })
+  t.equal(response.statusCode, 200)
+  t.equal(response.body, '{}')
+})
+
+t.test('the schema: Django-like users, refresh tokens tied to them', async t => {
+  const tokens = getTableConfig(refreshTokens)
+  t.equal(tokens.foreignKeys.length, 1)
+  t.equal(tokens.foreignKeys[0]!.onDelete, 'cascade')
+  t.equal(tokens.foreignKeys[0]!.reference().foreignTable, users)
+  t.same(tokens.indexes.map(i => i.config.name).sort(), ['refresh_tokens_expires_at_idx', 'refresh_tokens_user_id_idx'])
+  const userTable = getTableConfig(users)
+  t.same(userTable.indexes.map(i => [i.config.name, i.config.unique]), [['users_username_lower_key', true]])
 })

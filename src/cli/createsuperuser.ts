@@ -12,7 +12,7 @@ import { createPrompter } from './prompt.js'
 // Django's `manage.py createsuperuser`: interactive on a terminal, or
 // `--username U --email E --password-stdin` for scripts.
 
-const USAGE = 'usage: createsuperuser [--username NAME] [--email ADDRESS] [--password-stdin]'
+const USAGE = 'usage: createsuperuser, or createsuperuser --username NAME [--email ADDRESS] --password-stdin'
 const validateFields = compileBodyValidator(RegisterBody, formats)
 
 /** Messages of a rejected registration, one line each, as Django prints them. */
@@ -26,9 +26,9 @@ function messagesOf (error: unknown): string[] {
 function checkField (field: 'username' | 'email' | 'password', value: string): { value: string } | { errors: string[] } {
   const sample: Record<string, string> = { username: 'x', password: 'x', [field]: value }
   try {
-    return { value: validateFields(sample)[field] ?? '' }
+    return { value: validateFields(sample)[field]! }
   } catch (error) {
-    return { errors: (error as ValidationFailed).fields[field] ?? [] }
+    return { errors: (error as ValidationFailed).fields[field]! }
   }
 }
 
@@ -56,8 +56,8 @@ export async function createSuperuser (argv: string[], io: CommandIo, config: Co
       return
     }
 
-    if (io.stdin.isTTY !== true && Object.keys(options).length > 0) {
-      throw new CommandFailed(`without a terminal, give the password with --password-stdin\n${USAGE}`)
+    if (Object.keys(options).length > 0) {
+      throw new CommandFailed(`--username and --email go with --password-stdin; without options it asks\n${USAGE}`)
     }
     const prompt = createPrompter(io)
     try {
@@ -70,10 +70,8 @@ export async function createSuperuser (argv: string[], io: CommandIo, config: Co
           io.stderr.write(checked.errors.map(m => `Error: ${m}`).join('\n') + '\n')
         }
       }
-      const username = typeof options.username === 'string'
-        ? options.username
-        : await ask('username', `Username (leave blank to use '${defaultName}'): `, defaultName)
-      const email = typeof options.email === 'string' ? options.email : await ask('email', 'Email address: ', '')
+      const username = await ask('username', `Username (leave blank to use '${defaultName}'): `, defaultName)
+      const email = await ask('email', 'Email address: ', '')
       for (;;) {
         const password = await prompt.askSecret('Password: ')
         if (await prompt.askSecret('Password (again): ') !== password) {

@@ -5,7 +5,7 @@ import type { User } from '../db/schema.js'
 import { fieldErrors, type FieldErrors } from '../errors.js'
 import { normalizeEmail, normalizeUsername, USERNAME_TAKEN } from './fields.js'
 import type { UserStatusCache } from './status-cache.js'
-import { deleteUserById, findUserByUsername, insertUser, isUsernameTaken, setActive, setLastLogin, setPasswordHash, UsernameTaken } from './store.js'
+import { deleteUserById, findUserByUsername, insertUser, isUsernameTaken, setActive, setLastLogin, setPasswordHash } from './store.js'
 
 export interface AccountDeps {
   db: Db
@@ -72,20 +72,16 @@ export async function registerUser (deps: AccountDeps, input: Registration, erro
   const problems = options.skipPasswordValidation === true ? [] : validatePassword(password, { username: username!, email })
   if (problems.length > 0) throw fieldErrors({ password: problems })
 
-  try {
-    const user = await insertUser(deps.db, {
-      username: username!,
-      email,
-      password: await deps.hasher.hash(password),
-      isStaff: options.isStaff ?? false,
-      isSuperuser: options.isSuperuser ?? false
-    })
-    deps.cache.delete(user.id)
-    return user
-  } catch (error) {
-    if (error instanceof UsernameTaken) throw fieldErrors({ username: [USERNAME_TAKEN] })
-    throw error
-  }
+  const user = await insertUser(deps.db, {
+    username: username!,
+    email,
+    password: await deps.hasher.hash(password),
+    isStaff: options.isStaff ?? false,
+    isSuperuser: options.isSuperuser ?? false
+  })
+  if (user === null) throw fieldErrors({ username: [USERNAME_TAKEN] })
+  deps.cache.delete(user.id)
+  return user
 }
 
 /** Activates or deactivates a user; protected routes of this process see it at once. */

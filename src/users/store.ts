@@ -30,17 +30,13 @@ export async function isUsernameTaken (db: Db, username: string): Promise<boolea
   return row !== undefined
 }
 
-export class UsernameTaken extends Error {
-  override name = 'UsernameTaken'
-}
-
-/** Inserts a user; a username taken in the meantime (the unique index) throws UsernameTaken. */
-export async function insertUser (db: Db, user: NewUser): Promise<User> {
+/** Inserts a user; null when the username was taken in the meantime (the unique index). */
+export async function insertUser (db: Db, user: NewUser): Promise<User | null> {
   try {
     const [created] = await db.insert(users).values(user).returning()
     return created!
   } catch (error) {
-    if (sqlState(error) === UNIQUE_VIOLATION) throw new UsernameTaken(user.username)
+    if (sqlState(error) === UNIQUE_VIOLATION) return null
     throw error
   }
 }
