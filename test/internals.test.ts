@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { eq } from 'drizzle-orm'
+import postgres from 'postgres'
 import t from 'tap'
 import { compileValidator } from '../plugins/content.js'
 import { loggerFor } from '../src/app.js'
@@ -114,6 +115,35 @@ t.test('concurrent registrations of one username: one wins, the others are told 
   for (const r of responses.filter(r => r.statusCode !== 201)) {
     t.equal(r.body, '{"username":["A user with that username already exists."]}')
   }
+})
+
+t.test('a username taken between the check and the insert: the unique index decides', async t => {
+  const app = await buildTestApp(t)
+  if (app.config.databaseUrl === undefined) {
+    // PGlite runs one query at a time; the concurrent registrations above
+    // interleave their checks and inserts. Here the insert itself is raced.
+    t.equal(await insertUser(app.database.db, { username: 'Twice', password: 'x' }) === null, false)
+    t.equal(await insertUser(app.database.db, { username: 'twice', password: 'x' }), null)
+    return
+  }
+  // On PostgreSQL: another connection inserts the name and holds its
+  // transaction open; registration passes its check, then waits on the
+  // unique index, and loses when the other commits.
+  // Two connections: one holds the transaction, the other watches for the wait.
+  const other = postgres(app.config.databaseUrl, { max: 2 })
+  t.teardown(() => other.end())
+  let registration: Promise<Awaited<ReturnType<typeof post>>> | undefined
+  await other.begin(async tx => {
+    await tx`insert into users (username, password) values ('blocked', 'x')`
+    registration = post(app, '/register/', { username: 'BLOCKED', password: PASSWORD })
+    for (let waiting = 0; waiting === 0;) {
+      const [row] = await other`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`
+      waiting = row!.n
+    }
+  })
+  const response = await registration!
+  t.equal(response.statusCode, 400)
+  t.equal(response.body, '{"username":["A user with that username already exists."]}')
 })
 
 t.test('repositories pass on database failures they do not expect', async t => {
