@@ -19,6 +19,7 @@ export const settings = {
   dataDir: setting('DATA_DIR', 'string', Type.String({ minLength: 1, default: './data' }), 'a folder for the embedded database and the generated key, or memory:// for an in-memory database'),
   jwtSigningKey: setting('JWT_SIGNING_KEY', 'string', Type.Optional(Type.String({ minLength: 32 })), 'a secret of at least 32 bytes'),
   jwtAlgorithm: setting('JWT_ALGORITHM', 'string', Type.Union([Type.Literal('HS256'), Type.Literal('HS384'), Type.Literal('HS512')], { default: 'HS256' }), 'HS256, HS384 or HS512'),
+  jwtKeys: setting('JWT_KEYS', 'string', Type.Optional(Type.String({ minLength: 1 })), 'the path of a key-set file (npm run keys:generate makes one); it is watched and reloaded when it changes'),
   accessTokenLifetime: setting('ACCESS_TOKEN_LIFETIME', 'duration', Type.Integer({ minimum: 1, default: 300 }), 'a positive duration in seconds, or with an s/m/h/d suffix (300, 5m)'),
   refreshTokenLifetime: setting('REFRESH_TOKEN_LIFETIME', 'duration', Type.Integer({ minimum: 1, default: 86400 }), 'a positive duration in seconds, or with an s/m/h/d suffix (86400, 1d)'),
   rotateRefreshTokens: setting('ROTATE_REFRESH_TOKENS', 'boolean', Type.Boolean({ default: true }), 'true or false'),
