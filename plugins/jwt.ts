@@ -53,7 +53,7 @@ export default fp(async app => {
   await app.register(fastifyJwt, {
     // Every call below names its key and algorithm; this is the shortcut key's
     // (or the signer's at start-up) only because the plugin wants one.
-    secret: keySet.signer.signingKey,
+    secret: { private: keySet.signer.signingKey, public: keySet.signer.verifyingKey },
     sign: { algorithm: keySet.signer.alg },
     // Expiry and the other claims are checked in src/tokens/claims.ts, with
     // SimpleJWT's messages; here only the signature and algorithm.
