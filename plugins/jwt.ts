@@ -5,13 +5,14 @@ import { MEMORY_DATA_DIR } from '../src/db/index.js'
 import { selectVerificationKey } from '../src/auth/jws.js'
 import { keySetOf, publicJwks, readKeySetFile, shortcutKey, shortcutKeySet, type KeySet, type VerificationKey } from '../src/auth/key-set.js'
 import { loadOrCreateSigningKey } from '../src/auth/signing-key.js'
+import { standardClaims, type TokenClaims } from '../src/tokens/claims.js'
 import type { TokenDeps } from '../src/tokens/service.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     tokens: TokenDeps
     /** The key set in use: reloaded when the JWT_KEYS file changes. */
-    keySet: { current: () => KeySet, jwks: () => ReturnType<typeof publicJwks>, reload: () => void }
+    keySet: { jwks: () => ReturnType<typeof publicJwks>, reload: () => void }
   }
 }
 
@@ -60,14 +61,20 @@ export default fp(async app => {
     verify: { algorithms: [keySet.signer.alg], ignoreExpiration: true, ignoreNotBefore: true }
   })
 
-  app.decorate('keySet', { current: () => keySet, jwks: () => publicJwks(keySet), reload })
+  app.decorate('keySet', { jwks: () => publicJwks(keySet), reload })
   app.decorate('tokens', {
     db: app.database.db,
     settings: config,
     sign: claims => {
       const { signer } = keySet
+      const { token_type: tokenType, user_id: userId } = claims as TokenClaims
       // The shortcut key signs without a kid: the header stays {"alg":"HS256","typ":"JWT"}.
-      return app.jwt.sign(claims, { key: signer.signingKey, algorithm: signer.alg, ...(signer.kid === null ? {} : { kid: signer.kid }) })
+      return app.jwt.sign({ ...claims, ...standardClaims(config, userId) }, {
+        key: signer.signingKey,
+        algorithm: signer.alg,
+        ...(signer.kid === null ? {} : { kid: signer.kid }),
+        ...(tokenType === 'access' && config.jwtAccessTokenType === 'at+jwt' ? { typ: 'at+jwt' } : {})
+      })
     },
     verifySignature: token => {
       const key = selectVerificationKey(keySet, token)

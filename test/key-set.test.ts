@@ -29,7 +29,7 @@ t.test('a stored key must be usable, and fit its algorithm', async t => {
     [{ ...jwkOf(generateKeyPairSync('ed448')), kid: 'ed448', alg: 'EdDSA', created }, /Ed25519/],
     [{ kty: 'RSA', n: 'AQAB', e: 'AQAB', kid: 'broken', alg: 'RS256', created }, /not a usable RS256 private key/]
   ] as Array<[StoredKey, RegExp]>) {
-    t.throws(() => keyFromJwk(stored), { name: 'KeySetError', message: message }, String(message))
+    t.throws(() => keyFromJwk(stored), { name: 'KeySetError', message }, String(message))
   }
 })
 
@@ -124,6 +124,10 @@ t.test('keys commands refuse what they cannot do', async t => {
   const empty = writeTestKeySet(t, ['EdDSA'])
   writeFileSync(empty.path, '{"signing":"x","keys":[]}', { mode: 0o600 })
   await t.rejects(rotateKeys([], io, configWith({ jwtKeys: empty.path })), { message: 'the key set has no keys: run keys:generate' })
+  const [older, newer] = [generateStoredKey('ES256', new Date(Date.UTC(2026, 0, 1))), generateStoredKey('PS256', new Date(Date.UTC(2026, 0, 2)))]
+  writeFileSync(empty.path, JSON.stringify({ signing: older.kid, keys: [newer, older] }), { mode: 0o600 })
+  await rotateKeys([], io, configWith({ jwtKeys: empty.path }))
+  t.equal(readKeySetFile(empty.path).signing, newer.kid, 'the newest by its created time, wherever it is listed')
   t.type(new KeySetError('x'), Error)
 })
 
