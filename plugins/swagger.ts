@@ -22,7 +22,8 @@ export default fp(async (app: FastifyInstance) => {
       tags: [
         { name: 'tokens', description: 'Obtain, refresh, verify and blacklist JSON web tokens.' },
         { name: 'users', description: 'Registration and the current user.' },
-        { name: 'protected', description: 'Example routes that need an access token.' }
+        { name: 'protected', description: 'Example routes that need an access token.' },
+        { name: 'keys', description: 'The public keys other services verify tokens with.' }
       ],
       components: {
         securitySchemes: {

@@ -7,6 +7,7 @@ import errors from '../plugins/errors.js'
 import jwt from '../plugins/jwt.js'
 import swagger from '../plugins/swagger.js'
 import users from '../plugins/users.js'
+import jwksRoutes from '../routes/jwks.js'
 import protectedRoutes from '../routes/protected.js'
 import registerRoutes from '../routes/register.js'
 import tokenRoutes from '../routes/tokens.js'
@@ -58,6 +59,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     api.addHook('onSend', plainJsonContentType)
     await api.register(tokenRoutes)
     await api.register(registerRoutes)
+    await api.register(jwksRoutes)
     await api.register(async scope => {
       scope.addHook('onRequest', scope.authenticate)
       await scope.register(protectedRoutes)

@@ -24,7 +24,7 @@ t.test('the document describes every route, its bodies and every error', async t
   const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, operation]) => ({ path, method, operation })))
   t.same(operations.map(o => `${o.method.toUpperCase()} ${o.path}`).sort(), [
-    'GET /api/users/me/', 'GET /private/', 'GET /protected/',
+    'GET /.well-known/jwks.json', 'GET /api/users/me/', 'GET /private/', 'GET /protected/',
     'POST /api/token/', 'POST /api/token/blacklist/', 'POST /api/token/refresh/', 'POST /api/token/verify/',
     'POST /login/', 'POST /register/'
   ])
@@ -47,8 +47,8 @@ t.test('the document describes every route, its bodies and every error', async t
       t.ok(operation.requestBody!.content['application/json']!.example, `${name} has a request example`)
       for (const status of ['400', '413', '415']) t.ok(statuses.includes(status), `${name} documents ${status}`)
     }
-    const isProtected = method === 'get'
-    t.equal(statuses.includes('401'), path !== '/register/', `${name} documents 401 unless public and token-free`)
+    const isProtected = method === 'get' && path !== '/.well-known/jwks.json'
+    t.equal(statuses.includes('401'), path !== '/register/' && path !== '/.well-known/jwks.json', `${name} documents 401 unless public and token-free`)
     t.same(operation.security, isProtected ? [{ bearerAuth: [] }] : undefined, `${name} security`)
   }
 })

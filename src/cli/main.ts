@@ -1,8 +1,10 @@
+import { KeySetError } from '../auth/key-set.js'
 import { ConfigError, loadConfig } from '../config.js'
 import { DirectoryLockedError } from '../db/directory-lock.js'
 import { createSuperuser } from './createsuperuser.js'
 import { flushExpiredTokens } from './flushexpiredtokens.js'
 import { CommandFailed, type CommandIo } from './io.js'
+import { generateKey, retireKey, rotateKeys } from './keys.js'
 import { migrateDatabase } from './migrate.js'
 import { writeOpenApi } from './openapi.js'
 
@@ -11,6 +13,9 @@ import { writeOpenApi } from './openapi.js'
 const commands = {
   createsuperuser: createSuperuser,
   flushexpiredtokens: flushExpiredTokens,
+  'keys:generate': generateKey,
+  'keys:retire': retireKey,
+  'keys:rotate': rotateKeys,
   migrate: migrateDatabase,
   openapi: writeOpenApi
 }
@@ -28,7 +33,7 @@ export async function main (argv: string[], io: CommandIo, env: NodeJS.ProcessEn
   } catch (error) {
     // Expected failures say what to do; anything else (a database that cannot
     // be reached, say) is reported by its message too: a command is not a server.
-    const known = error instanceof CommandFailed || error instanceof ConfigError || error instanceof DirectoryLockedError
+    const known = error instanceof CommandFailed || error instanceof ConfigError || error instanceof KeySetError || error instanceof DirectoryLockedError
     io.stderr.write(known ? `${(error as Error).message}\n` : `${name} failed: ${(error as Error).message}\n`)
     return 1
   }

@@ -28,20 +28,41 @@ export function mintClaims (tokenType: TokenType, userId: number, now: number, l
 
 const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value)
 
+export interface StandardClaimSettings { jwtIssuer?: string | undefined, jwtAudience?: string | undefined, jwtSubClaim: boolean }
+
+/** iss, aud and sub, as configured: they follow SimpleJWT's claims, so that the defaults keep its bytes. */
+export function standardClaims (settings: StandardClaimSettings, userId: unknown): Record<string, string> {
+  const claims: Record<string, string> = {}
+  if (settings.jwtIssuer !== undefined) claims.iss = settings.jwtIssuer
+  if (settings.jwtAudience !== undefined) claims.aud = settings.jwtAudience
+  if (settings.jwtSubClaim) claims.sub = String(userId)
+  return claims
+}
+
+/** What a token must satisfy besides SimpleJWT's rules: clock skew, and iss/aud when configured. */
+export interface ClaimRules { leeway: number, issuer?: string | undefined, audience?: string | undefined }
+export const DEFAULT_CLAIM_RULES: ClaimRules = { leeway: 0 }
+
+const names = (value: unknown, expected: string) => value === expected || (Array.isArray(value) && value.includes(expected))
+
 /**
  * Checks a payload whose signature is good. Returns null when the token is
  * acceptable, or SimpleJWT's message for the first problem found. With
  * `expected` null any token type passes (simplejwt's UntypedToken).
  */
-export function checkClaims (payload: Record<string, unknown>, expected: TokenType | null, now: number): string | null {
+export function checkClaims (payload: Record<string, unknown>, expected: TokenType | null, now: number, rules: ClaimRules = DEFAULT_CLAIM_RULES): string | null {
   // PyJWT's registered-claim checks come first: a malformed or passed exp,
   // an iat or nbf in the future.
   for (const claim of ['exp', 'iat', 'nbf']) {
     if (claim in payload && !isTime(payload[claim])) return TOKEN_INVALID
   }
-  if (isTime(payload.exp) && payload.exp <= now) return TOKEN_INVALID
-  if (isTime(payload.iat) && payload.iat > now) return TOKEN_INVALID
-  if (isTime(payload.nbf) && payload.nbf > now) return TOKEN_INVALID
+  const { leeway } = rules
+  if (isTime(payload.exp) && payload.exp <= now - leeway) return TOKEN_INVALID
+  if (isTime(payload.iat) && payload.iat > now + leeway) return TOKEN_INVALID
+  if (isTime(payload.nbf) && payload.nbf > now + leeway) return TOKEN_INVALID
+  // As PyJWT with issuer/audience given: the claim is required and must match.
+  if (rules.audience !== undefined && !names(payload.aud, rules.audience)) return TOKEN_INVALID
+  if (rules.issuer !== undefined && payload.iss !== rules.issuer) return TOKEN_INVALID
   // Then simplejwt's own, in its order.
   if (!('exp' in payload)) return "Token has no 'exp' claim"
   if (!('jti' in payload)) return 'Token has no id'

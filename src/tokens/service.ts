@@ -9,7 +9,8 @@ import { blacklistRefreshToken, isBlacklisted, recordRefreshToken, rotateRefresh
 // views as plain functions. Signing and signature checks are given (the jwt
 // plugin passes @fastify/jwt's); everything after the signature is here.
 
-export type TokenSettings = Pick<Config, 'accessTokenLifetime' | 'refreshTokenLifetime' | 'rotateRefreshTokens' | 'blacklistAfterRotation'>
+export type TokenSettings = Pick<Config, 'accessTokenLifetime' | 'refreshTokenLifetime' | 'rotateRefreshTokens' | 'blacklistAfterRotation'> &
+  Partial<Pick<Config, 'jwtLeeway' | 'jwtIssuer' | 'jwtAudience'>>
 
 export interface TokenDeps {
   db: Db
@@ -43,7 +44,8 @@ export function decodeToken (deps: TokenDeps, token: string, expected: TokenType
   } catch {
     return { problem: TOKEN_INVALID }
   }
-  const problem = checkClaims(payload, expected, deps.now())
+  const { jwtLeeway = 0, jwtIssuer, jwtAudience } = deps.settings
+  const problem = checkClaims(payload, expected, deps.now(), { leeway: jwtLeeway, issuer: jwtIssuer, audience: jwtAudience })
   return problem === null ? { payload } : { problem }
 }
 
