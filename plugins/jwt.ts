@@ -1,5 +1,6 @@
 import { unwatchFile, watchFile } from 'node:fs'
 import fastifyJwt from '@fastify/jwt'
+import { createSigner, createVerifier } from 'fast-jwt'
 import fp from 'fastify-plugin'
 import { MEMORY_DATA_DIR } from '../src/db/index.js'
 import { selectVerificationKey } from '../src/auth/jws.js'
@@ -61,6 +62,32 @@ export default fp(async app => {
     verify: { algorithms: [keySet.signer.alg], ignoreExpiration: true, ignoreNotBefore: true }
   })
 
+  // @fastify/jwt builds a new fast-jwt signer or verifier on every call given
+  // its own key; built once per key here (a reload makes new key objects, so
+  // retired keys' functions go with them), the hot path reuses them.
+  const signers = new WeakMap<VerificationKey, Map<string, (claims: object) => string>>()
+  const verifiers = new WeakMap<VerificationKey, (token: string) => Record<string, unknown>>()
+  const signerOf = (key: VerificationKey, typ: string) => {
+    let byType = signers.get(key)
+    if (byType === undefined) signers.set(key, byType = new Map())
+    let sign = byType.get(typ)
+    if (sign === undefined) {
+      // fast-jwt reads `typ` (its type declarations leave it out).
+      const options = { key: key.signingKey, algorithm: key.alg, typ, ...(key.kid === null ? {} : { kid: key.kid }) }
+      sign = createSigner(options)
+      byType.set(typ, sign)
+    }
+    return sign
+  }
+  const verifierOf = (key: VerificationKey) => {
+    let verify = verifiers.get(key)
+    if (verify === undefined) {
+      verify = createVerifier({ key: key.verifyingKey, algorithms: [key.alg], ignoreExpiration: true, ignoreNotBefore: true, cache: true })
+      verifiers.set(key, verify)
+    }
+    return verify
+  }
+
   app.decorate('keySet', { jwks: () => publicJwks(keySet), reload })
   app.decorate('tokens', {
     db: app.database.db,
@@ -69,17 +96,10 @@ export default fp(async app => {
       const { signer } = keySet
       const { token_type: tokenType, user_id: userId } = claims as TokenClaims
       // The shortcut key signs without a kid: the header stays {"alg":"HS256","typ":"JWT"}.
-      return app.jwt.sign({ ...claims, ...standardClaims(config, userId) }, {
-        key: signer.signingKey,
-        algorithm: signer.alg,
-        ...(signer.kid === null ? {} : { kid: signer.kid }),
-        ...(tokenType === 'access' && config.jwtAccessTokenType === 'at+jwt' ? { typ: 'at+jwt' } : {})
-      })
+      const typ = tokenType === 'access' && config.jwtAccessTokenType === 'at+jwt' ? 'at+jwt' : 'JWT'
+      return signerOf(signer, typ)({ ...claims, ...standardClaims(config, userId) })
     },
-    verifySignature: token => {
-      const key = selectVerificationKey(keySet, token)
-      return app.jwt.verify<Record<string, unknown>>(token, { key: key.verifyingKey, algorithms: [key.alg] })
-    },
+    verifySignature: token => verifierOf(selectVerificationKey(keySet, token))(token),
     now: () => Math.floor(Date.now() / 1000)
   } satisfies TokenDeps)
 }, { name: 'tessera-jwt', dependencies: ['tessera-config', 'tessera-db'] })
