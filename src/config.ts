@@ -27,6 +27,7 @@ export const settings = {
   argon2MemoryKib: setting('ARGON2_MEMORY_KIB', 'integer', Type.Integer({ minimum: 1024, maximum: 4194304, default: 19456 }), 'argon2id memory in KiB, 1024 to 4194304'),
   argon2Iterations: setting('ARGON2_ITERATIONS', 'integer', Type.Integer({ minimum: 1, maximum: 100, default: 2 }), 'argon2id iterations, 1 to 100'),
   argon2Parallelism: setting('ARGON2_PARALLELISM', 'integer', Type.Integer({ minimum: 1, maximum: 16, default: 1 }), 'argon2id lanes, 1 to 16'),
+  allowMd5PasswordHashes: setting('ALLOW_MD5_PASSWORD_HASHES', 'boolean', Type.Boolean({ default: false }), 'true or false'),
   userCacheTtl: setting('USER_CACHE_TTL', 'duration', Type.Integer({ minimum: 1, default: 60 }), 'a positive duration in seconds, or with an s/m/h/d suffix (60, 1m)'),
   userCacheSize: setting('USER_CACHE_SIZE', 'integer', Type.Integer({ minimum: 1, default: 100000 }), 'how many users\' states to keep in memory, at least 1'),
   logLevel: setting('LOG_LEVEL', 'string', Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' }), 'fatal, error, warn, info, debug, trace or silent')

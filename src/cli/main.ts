@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from '../config.js'
 import { DirectoryLockedError } from '../db/directory-lock.js'
 import { createSuperuser } from './createsuperuser.js'
 import { flushExpiredTokens } from './flushexpiredtokens.js'
+import { importUsers } from './import-users.js'
 import { CommandFailed, type CommandIo } from './io.js'
 import { migrateDatabase } from './migrate.js'
 import { writeOpenApi } from './openapi.js'
@@ -12,7 +13,8 @@ const commands = {
   createsuperuser: createSuperuser,
   flushexpiredtokens: flushExpiredTokens,
   migrate: migrateDatabase,
-  openapi: writeOpenApi
+  openapi: writeOpenApi,
+  'users:import': importUsers
 }
 
 export async function main (argv: string[], io: CommandIo, env: NodeJS.ProcessEnv): Promise<number> {
