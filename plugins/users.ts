@@ -22,7 +22,7 @@ export default fp(async app => {
       memoryKib: config.argon2MemoryKib,
       iterations: config.argon2Iterations,
       parallelism: config.argon2Parallelism
-    }),
+    }, { allowMd5: config.allowMd5PasswordHashes }),
     cache
   }
   app.decorate('accounts', accounts)

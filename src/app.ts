@@ -5,6 +5,7 @@ import content, { plainJsonContentType, requireJsonAccept } from '../plugins/con
 import db from '../plugins/db.js'
 import errors from '../plugins/errors.js'
 import jwt from '../plugins/jwt.js'
+import legacyJwt from '../plugins/legacy-jwt.js'
 import swagger from '../plugins/swagger.js'
 import users from '../plugins/users.js'
 import jwksRoutes from '../routes/jwks.js'
@@ -49,6 +50,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   await app.register(db)
   await app.register(users)
   await app.register(jwt)
+  await app.register(legacyJwt)
   await app.register(authenticate)
   await app.register(content)
   await app.register(errors)

@@ -7,6 +7,9 @@ import { Value } from '@sinclair/typebox/value'
 const DURATION = /^(\d+)\s*([smhd]?)$/
 const UNIT_SECONDS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }
 
+// ISO 8601: a date (midnight UTC), or a date and time with Z or an offset.
+const LEGACY_UNTIL_PATTERN = '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2}))?$'
+
 type Reader = 'string' | 'integer' | 'boolean' | 'duration'
 
 const setting = <T extends TSchema>(env: string, read: Reader, schema: T, accepts: string) =>
@@ -33,6 +36,9 @@ export const settings = {
   argon2MemoryKib: setting('ARGON2_MEMORY_KIB', 'integer', Type.Integer({ minimum: 1024, maximum: 4194304, default: 19456 }), 'argon2id memory in KiB, 1024 to 4194304'),
   argon2Iterations: setting('ARGON2_ITERATIONS', 'integer', Type.Integer({ minimum: 1, maximum: 100, default: 2 }), 'argon2id iterations, 1 to 100'),
   argon2Parallelism: setting('ARGON2_PARALLELISM', 'integer', Type.Integer({ minimum: 1, maximum: 16, default: 1 }), 'argon2id lanes, 1 to 16'),
+  allowMd5PasswordHashes: setting('ALLOW_MD5_PASSWORD_HASHES', 'boolean', Type.Boolean({ default: false }), 'true or false'),
+  legacySimplejwtSigningKey: setting('LEGACY_SIMPLEJWT_SIGNING_KEY', 'string', Type.Optional(Type.String({ minLength: 1 })), 'the SIGNING_KEY (by default the SECRET_KEY) of the Django project being replaced'),
+  legacySimplejwtUntil: setting('LEGACY_SIMPLEJWT_UNTIL', 'string', Type.Optional(Type.String({ pattern: LEGACY_UNTIL_PATTERN })), 'a date, or a date and time in UTC or with an offset (2026-12-31, 2026-12-31T12:00:00Z)'),
   userCacheTtl: setting('USER_CACHE_TTL', 'duration', Type.Integer({ minimum: 1, default: 60 }), 'a positive duration in seconds, or with an s/m/h/d suffix (60, 1m)'),
   userCacheSize: setting('USER_CACHE_SIZE', 'integer', Type.Integer({ minimum: 1, default: 100000 }), 'how many users\' states to keep in memory, at least 1'),
   logLevel: setting('LOG_LEVEL', 'string', Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' }), 'fatal, error, warn, info, debug, trace or silent')

@@ -176,7 +176,7 @@ t.test('main: unknown command and bad configuration', async t => {
   const dataDir = tempDir(t)
   const unknown = await runNode(MAIN, ['dance'], isolatedEnv(dataDir))
   t.equal(unknown.code, 2)
-  t.match(unknown.stderr, /usage: main\.js <createsuperuser\|flushexpiredtokens\|keys:generate\|keys:retire\|keys:rotate\|migrate\|openapi>/)
+  t.match(unknown.stderr, /usage: main\.js <createsuperuser\|flushexpiredtokens\|keys:generate\|keys:retire\|keys:rotate\|migrate\|openapi\|users:import>/)
   const badConfig = await runNode(MAIN, ['migrate'], isolatedEnv(dataDir, { ARGON2_ITERATIONS: 'lots' }))
   t.equal(badConfig.code, 1)
   t.match(badConfig.stderr, /ARGON2_ITERATIONS="lots" is not valid: expected argon2id iterations, 1 to 100/)

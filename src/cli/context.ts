@@ -22,7 +22,7 @@ export function accountsOf (config: Config, database: Database): AccountDeps {
       memoryKib: config.argon2MemoryKib,
       iterations: config.argon2Iterations,
       parallelism: config.argon2Parallelism
-    }),
+    }, { allowMd5: config.allowMd5PasswordHashes }),
     // A command's own process: the server's cache is not reachable from here.
     cache: new UserStatusCache(1, 1)
   }

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from '../config.js'
 import { DirectoryLockedError } from '../db/directory-lock.js'
 import { createSuperuser } from './createsuperuser.js'
 import { flushExpiredTokens } from './flushexpiredtokens.js'
+import { importUsers } from './import-users.js'
 import { CommandFailed, type CommandIo } from './io.js'
 import { generateKey, retireKey, rotateKeys } from './keys.js'
 import { migrateDatabase } from './migrate.js'
@@ -17,7 +18,8 @@ const commands = {
   'keys:retire': retireKey,
   'keys:rotate': rotateKeys,
   migrate: migrateDatabase,
-  openapi: writeOpenApi
+  openapi: writeOpenApi,
+  'users:import': importUsers
 }
 
 export async function main (argv: string[], io: CommandIo, env: NodeJS.ProcessEnv): Promise<number> {
