@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { nameSharedSchemas } from '../src/schemas/components.js'
 
 export const BEARER_AUTH = [{ bearerAuth: [] }]
 
@@ -30,7 +31,9 @@ export default fp(async (app: FastifyInstance) => {
           bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from POST /api/token/.' }
         }
       }
-    }
+    },
+    // Only the OpenAPI form is generated here (never Swagger 2.0).
+    transformObject: document => nameSharedSchemas((document as { openapiObject: object }).openapiObject)
   })
   await app.register(swaggerUi, {
     routePrefix: '/docs',

@@ -9,6 +9,7 @@ import { acquireDirectoryLock } from '../src/db/directory-lock.js'
 import { refreshTokens, users } from '../src/db/schema.js'
 import { freshDatabaseUrl } from './helpers/app.js'
 import { isolatedEnv, runNode } from './helpers/spawn.js'
+import { checkResponses } from './helpers/contract.js'
 
 const MAIN = 'src/cli/main.ts'
 const STRONG = 'violet-Otter-lantern-42'
@@ -187,7 +188,7 @@ t.test('users created by the CLI can log in to the server', async t => {
   await runNode(MAIN, ['createsuperuser', '--username', 'admin', '--password-stdin'], isolatedEnv(dataDir), STRONG)
   const [admin] = await readUsers(dataDir)
   const { buildApp } = await import('../src/app.js')
-  const app = await buildApp(configWith({ dataDir, jwtSigningKey: 'k'.repeat(32), argon2MemoryKib: 1024, argon2Iterations: 1 }), { logger: false })
+  const app = checkResponses(await buildApp(configWith({ dataDir, jwtSigningKey: 'k'.repeat(32), argon2MemoryKib: 1024, argon2Iterations: 1 }), { logger: false }))
   t.teardown(() => app.close())
   const login = await app.inject({ method: 'POST', url: '/api/token/', payload: { username: 'admin', password: STRONG } })
   t.equal(login.statusCode, 200)

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { generateOpenApi, OPENAPI_PATH } from '../src/cli/openapi.js'
+import { nameSharedSchemas } from '../src/schemas/components.js'
 import { buildTestApp } from './helpers/app.js'
 
 interface Operation {
@@ -49,8 +50,33 @@ t.test('the document describes every route, its bodies and every error', async t
     }
     const isProtected = method === 'get' && path !== '/.well-known/jwks.json'
     t.equal(statuses.includes('401'), path !== '/register/' && path !== '/.well-known/jwks.json', `${name} documents 401 unless public and token-free`)
-    t.same(operation.security, isProtected ? [{ bearerAuth: [] }] : undefined, `${name} security`)
+    t.same(operation.security, isProtected ? [{ bearerAuth: [] }] : [], `${name} security (public: an empty list)`)
   }
+})
+
+t.test('the shared shapes are named components, referenced by the responses', async t => {
+  const document = JSON.parse(await generateOpenApi()) as Document & { components: { schemas: Record<string, unknown> } }
+  t.same(Object.keys(document.components.schemas).sort(),
+    ['AuthenticationError', 'Detail', 'RefreshedTokens', 'RegisteredUser', 'TokenPair', 'User', 'ValidationError'])
+  const schema = (path: string, method: string, status: string) =>
+    document.paths[path]![method]!.responses[status]!.content!['application/json']!.schema
+  t.same(schema('/api/token/', 'post', '200'), { $ref: '#/components/schemas/TokenPair' })
+  t.same(schema('/api/token/', 'post', '401'), { $ref: '#/components/schemas/AuthenticationError' })
+  t.same(schema('/protected/', 'get', '405'), { $ref: '#/components/schemas/Detail' })
+  t.same(schema('/api/users/me/', 'get', '200'), { $ref: '#/components/schemas/User' })
+  t.same(schema('/register/', 'post', '400'), {
+    allOf: [{ $ref: '#/components/schemas/ValidationError' }, {
+      type: 'object',
+      properties: Object.fromEntries(['username', 'email', 'password'].map(field => [field, { type: 'array', items: { type: 'string' } }]))
+    }]
+  })
+  t.match(schema('/protected/', 'get', '200'), { type: 'object', required: ['content'] }, 'a shape used once stays inline')
+})
+
+t.test('naming the shared shapes leaves responses without a body and protected operations alone', async t => {
+  const operation = { security: [{ bearerAuth: [] }], responses: { 204: { description: 'No body.' }, 200: { content: { 'text/plain': {} } } } }
+  const named = nameSharedSchemas({ paths: { '/x/': { get: operation } }, components: { schemas: {} } })
+  t.same(named.paths['/x/']!.get, operation)
 })
 
 t.test('served at /openapi.json, with Swagger UI at /docs from bundled files', async t => {

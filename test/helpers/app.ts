@@ -4,6 +4,7 @@ import postgres from 'postgres'
 import { buildApp, type AppOptions } from '../../src/app.js'
 import { configWith, type Config } from '../../src/config.js'
 import { MEMORY_DATA_DIR } from '../../src/db/index.js'
+import { checkResponses } from './contract.js'
 
 export const SIGNING_KEY = 'test-signing-key-that-is-long-enough-0123456789'
 
@@ -47,10 +48,11 @@ export async function testConfig (t: Teardown, overrides: Partial<Config> = {}):
   })
 }
 
+/** An app whose `app.inject` checks every response against the OpenAPI document (helpers/contract.ts). */
 export async function buildTestApp (t: Teardown, overrides: Partial<Config> = {}, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = await buildApp(await testConfig(t, overrides), options)
   t.teardown(() => app.close())
-  return app
+  return checkResponses(app)
 }
 
 export type Response = LightMyRequestResponse
