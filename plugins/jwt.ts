@@ -33,6 +33,7 @@ export default fp(async app => {
     settings: config,
     sign: claims => app.jwt.sign(claims),
     verifySignature: token => app.jwt.verify<Record<string, unknown>>(token),
-    now: () => Math.floor(Date.now() / 1000)
+    now: () => Math.floor(Date.now() / 1000),
+    sessions: app.sessions
   } satisfies TokenDeps)
-}, { name: 'tessera-jwt', dependencies: ['tessera-config', 'tessera-db'] })
+}, { name: 'tessera-jwt', dependencies: ['tessera-config', 'tessera-db', 'tessera-sessions'] })

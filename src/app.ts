@@ -7,8 +7,10 @@ import errors from '../plugins/errors.js'
 import jwt from '../plugins/jwt.js'
 import swagger from '../plugins/swagger.js'
 import users from '../plugins/users.js'
+import sessions from '../plugins/sessions.js'
 import protectedRoutes from '../routes/protected.js'
 import registerRoutes from '../routes/register.js'
+import sessionRoutes from '../routes/sessions.js'
 import tokenRoutes from '../routes/tokens.js'
 import type { Config } from './config.js'
 
@@ -46,6 +48,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
 
   await app.register(configPlugin, { config })
   await app.register(db)
+  await app.register(sessions)
   await app.register(users)
   await app.register(jwt)
   await app.register(authenticate)
@@ -61,6 +64,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     await api.register(async scope => {
       scope.addHook('onRequest', scope.authenticate)
       await scope.register(protectedRoutes)
+      await scope.register(sessionRoutes)
     })
   })
 
