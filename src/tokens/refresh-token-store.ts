@@ -67,6 +67,11 @@ function claimToken (tx: Db | Tx, token: RefreshTokenRecord, set: { blacklistedA
     .returning({ jti: refreshTokens.jti, sessionId: refreshTokens.sessionId })
 }
 
+async function assertActive (tx: Tx, userId: number): Promise<void> {
+  const [user] = await tx.select({ isActive: users.isActive }).from(users).where(eq(users.id, userId)).for('share')
+  if (user?.isActive !== true) throw new InactiveUser()
+}
+
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000)
 
 /**
@@ -83,12 +88,12 @@ export async function rotateRefreshToken (db: Db, rotation: Rotation): Promise<R
     return await db.transaction(async tx => {
       const [claimed] = await claimToken(tx, { ...old, sessionId: null }, { blacklistedAt: blacklistOld ? now : null, replacedBy: next?.jti ?? null })
       if (claimed === undefined) {
+        // A deactivation ended the user's sessions (and so blacklisted their tokens): it says no_active_account.
+        await assertActive(tx, old.userId)
         const [row] = await tx.select().from(refreshTokens).where(eq(refreshTokens.jti, old.jti))
         return { outcome: 'blacklisted', rotatedAt: row!.replacedBy === null ? null : row!.blacklistedAt, sessionId: row!.sessionId }
       }
-      const [user] = await tx.select({ isActive: users.isActive }).from(users)
-        .where(eq(users.id, old.userId)).for('share')
-      if (user?.isActive !== true) throw new InactiveUser()
+      await assertActive(tx, old.userId)
       let sessionId = claimed.sessionId
       let absoluteEnd: Date
       if (sessionId === null) {
