@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import { deleteExpiredRefreshTokens } from '../src/tokens/refresh-token-store.js'
 import { inProcessChannel, postgresChannel } from '../src/sessions/channel.js'
 import { RevocationState } from '../src/sessions/revocation.js'
-import { parseRevocationMessage, reloadRevocationState, type SessionDeps } from '../src/sessions/service.js'
+import { epochSeconds, parseRevocationMessage, reloadRevocationState, type SessionDeps } from '../src/sessions/service.js'
 import { deleteDeadSessions } from '../src/sessions/store.js'
 
 declare module 'fastify' {
@@ -11,18 +11,16 @@ declare module 'fastify' {
   }
 }
 
-const seconds = () => Math.floor(Date.now() / 1000)
-
 // The revocation state of this instance: loaded at start-up, followed through
 // LISTEN/NOTIFY (PGlite: in-process), reloaded after a lost connection.
 export default fp(async app => {
   const { config, database } = app
-  const state = new RevocationState(seconds)
+  const state = new RevocationState(epochSeconds)
   const channel = database.kind === 'postgres'
     /* c8 ignore next: the PostgreSQL lane, as postgresChannel */
     ? postgresChannel(config.databaseUrl!)
     : inProcessChannel()
-  const deps: SessionDeps = { db: database.db, channel, state, accessTokenLifetime: config.accessTokenLifetime, now: seconds }
+  const deps: SessionDeps = { db: database.db, channel, state, accessTokenLifetime: config.accessTokenLifetime, now: epochSeconds }
   app.decorate('sessions', deps)
 
   let lost = false
@@ -34,6 +32,7 @@ export default fp(async app => {
     },
     async onListening () {
       const ended = await reloadRevocationState(deps)
+      /* c8 ignore next: after a lost PostgreSQL connection only (the PostgreSQL lane, test/instances.test.ts) */
       if (lost) app.log.info({ ended }, 'revocation channel back: state resynchronised, trusted again')
       else app.log.debug({ ended }, 'revocation state loaded')
       lost = false

@@ -153,8 +153,9 @@ t.test('flushexpiredtokens deletes the expired records only', async t => {
   t.equal(again.stdout, 'Deleted 0 expired refresh token records.\nDeleted 0 ended or expired sessions.\n')
   const one = createDb(config)
   await one.db.insert(refreshTokens).values({ jti: 'old3', userId: user!.id, issuedAt: new Date(now - 7200e3), expiresAt: new Date(now - 3600e3) })
+  await one.db.insert(sessions).values(session('past2', now - 1e3, null))
   await one.close()
-  t.equal((await runNode(MAIN, ['flushexpiredtokens'], env)).stdout, 'Deleted 1 expired refresh token record.\nDeleted 0 ended or expired sessions.\n')
+  t.equal((await runNode(MAIN, ['flushexpiredtokens'], env)).stdout, 'Deleted 1 expired refresh token record.\nDeleted 1 ended or expired session.\n')
 
   const check = createDb(config)
   const rows = await check.db.select({ jti: refreshTokens.jti }).from(refreshTokens).orderBy(refreshTokens.jti)

@@ -301,3 +301,18 @@ t.test('SESSION_PRUNE_INTERVAL deletes dead sessions and expired tokens in-proce
   t.equal((await app.database.db.select().from(sessions)).length, 0)
   t.equal((await app.database.db.select().from(refreshTokens)).length, 0)
 })
+
+t.test('a session ended or past its end while its token was being rotated: the blacklisted 401, nothing issued', async t => {
+  const app = await buildTestApp(t)
+  await registerUser(app)
+  const { sessions } = await import('../src/db/schema.js')
+  const { eq } = await import('drizzle-orm')
+  // As a concurrent logout leaves it: the session row ended, the token not yet blacklisted.
+  const ended = await obtainPair(app)
+  await app.database.db.update(sessions).set({ endedAt: new Date() }).where(eq(sessions.id, decodePayload(ended.access).sid as string))
+  t.equal((await post(app, '/api/token/refresh/', { refresh: ended.refresh })).body, BLACKLISTED)
+  // A clock that disagrees: the session is past its end though the token has not expired.
+  const late = await obtainPair(app)
+  await app.database.db.update(sessions).set({ absoluteExpiresAt: new Date(Date.now() - 1000) }).where(eq(sessions.id, decodePayload(late.access).sid as string))
+  t.equal((await post(app, '/api/token/refresh/', { refresh: late.refresh })).body, BLACKLISTED)
+})

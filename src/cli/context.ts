@@ -3,6 +3,7 @@ import type { Config } from '../config.js'
 import { createDb, type Database } from '../db/index.js'
 import { inProcessChannel, postgresNotifier } from '../sessions/channel.js'
 import { RevocationState } from '../sessions/revocation.js'
+import { epochSeconds } from '../sessions/service.js'
 import type { AccountDeps } from '../users/accounts.js'
 import { UserStatusCache } from '../users/status-cache.js'
 
@@ -32,9 +33,9 @@ export function accountsOf (config: Config, database: Database): AccountDeps {
       db: database.db,
       /* c8 ignore next: the PostgreSQL lane */
       channel: database.kind === 'postgres' ? postgresNotifier() : inProcessChannel(),
-      state: new RevocationState(() => Math.floor(Date.now() / 1000)),
+      state: new RevocationState(epochSeconds),
       accessTokenLifetime: config.accessTokenLifetime,
-      now: () => Math.floor(Date.now() / 1000)
+      now: epochSeconds
     }
   }
 }

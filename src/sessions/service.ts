@@ -17,6 +17,9 @@ export interface SessionDeps {
   now: () => number
 }
 
+/** Seconds since the epoch, as tokens count time. */
+export const epochSeconds = (): number => Math.floor(Date.now() / 1000)
+
 // NOTIFY payloads are limited to 8,000 bytes: 32-character ids, 100 at a time.
 const IDS_PER_MESSAGE = 100
 
