@@ -1,5 +1,6 @@
 import t from 'tap'
 import { deleteUser, setUserActive } from '../src/users/accounts.js'
+import { RevocationState } from '../src/sessions/revocation.js'
 import { reloadRevocationState, isSessionEnded } from '../src/sessions/service.js'
 import { buildTestApp, get, obtainPair, PASSWORD, post, registerUser } from './helpers/app.js'
 import { decodePayload } from './helpers/jwt.js'
@@ -315,4 +316,16 @@ t.test('a session ended or past its end while its token was being rotated: the b
   const late = await obtainPair(app)
   await app.database.db.update(sessions).set({ absoluteExpiresAt: new Date(Date.now() - 1000) }).where(eq(sessions.id, decodePayload(late.access).sid as string))
   t.equal((await post(app, '/api/token/refresh/', { refresh: late.refresh })).body, BLACKLISTED)
+})
+
+t.test('RevocationState on its own clock: an entry whose last access token has expired reads as live and leaves', async t => {
+  let now = 100
+  const state = new RevocationState(() => now)
+  t.equal(state.isEnded('s'), undefined, 'not trusted before it is loaded')
+  state.reload([['s', 110]])
+  t.equal(state.isEnded('s'), true)
+  t.equal(state.isEnded('t'), false)
+  now = 110
+  t.equal(state.isEnded('s'), false)
+  t.equal(state.size, 0)
 })
