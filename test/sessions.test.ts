@@ -1,5 +1,6 @@
 import t from 'tap'
 import { deleteUser, setUserActive } from '../src/users/accounts.js'
+import { inProcessChannel } from '../src/sessions/channel.js'
 import { RevocationState } from '../src/sessions/revocation.js'
 import { reloadRevocationState, isSessionEnded } from '../src/sessions/service.js'
 import { buildTestApp, get, obtainPair, PASSWORD, post, registerUser } from './helpers/app.js'
@@ -328,4 +329,17 @@ t.test('RevocationState on its own clock: an entry whose last access token has e
   now = 110
   t.equal(state.isEnded('s'), false)
   t.equal(state.size, 0)
+})
+
+t.test('the in-process channel (PGlite\'s): what is published reaches every listener, until closed', async t => {
+  const channel = inProcessChannel()
+  const heard: string[] = []
+  let listening = 0
+  await channel.listen({ onMessage: payload => heard.push(payload), onListening: async () => { listening++ }, onLost: () => {} })
+  const app = await buildTestApp(t)
+  await channel.publish(app.database.db, '{"users":[1]}')
+  await channel.close()
+  await channel.publish(app.database.db, '{"users":[2]}')
+  t.same(heard, ['{"users":[1]}'])
+  t.equal(listening, 1)
 })
