@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { badAuthorizationHeader, notAuthenticated } from '../src/errors.js'
-import { assertUserCanAuthenticate, authenticateAccessToken } from '../src/tokens/service.js'
+import { assertSessionLive, assertUserCanAuthenticate, authenticateAccessToken } from '../src/tokens/service.js'
 
 export interface Authenticated {
   userId: number
@@ -35,6 +35,7 @@ export default fp(async app => {
   app.decorate('authenticate', async (request: FastifyRequest) => {
     const auth = authenticateAccessToken(app.tokens, bearerToken(request.headers.authorization))
     await assertUserCanAuthenticate(app.userStatus, auth.userId)
+    await assertSessionLive(app.tokens, auth.payload)
     request.auth = auth
   })
 }, { name: 'tessera-authenticate', dependencies: ['tessera-jwt', 'tessera-users'] })

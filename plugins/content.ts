@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { nonFieldErrors, notAcceptable, parseError, unsupportedMediaType } from '../src/errors.js'
+import { nonFieldErrors, notAcceptable, notFound, parseError, unsupportedMediaType } from '../src/errors.js'
 import { formats } from '../src/schemas/formats.js'
 import { withJsonNumbers } from '../src/schemas/json-numbers.js'
 import { compileBodyValidator } from '../src/schemas/validate.js'
 import type { TObject } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
 
 // How requests are read and answered as DRF's parsers, content negotiation
 // and JSON renderer do: JSON and form-encoded bodies, 406 for an Accept that
@@ -60,10 +61,18 @@ function refuseOtherTypes (request: FastifyRequest, _body: string, done: (error:
   done(unsupportedMediaType(contentType.slice(0, 200)))
 }
 
-/** Fastify's validator compiler: bodies are checked as DRF's serializers do (src/schemas/validate.ts). */
+/**
+ * Fastify's validator compiler: bodies are checked as DRF's serializers do
+ * (src/schemas/validate.ts); path parameters name a resource, so one that
+ * does not fit its schema is a 404 `{"detail":"Not found."}`, as Django's URL
+ * patterns answer.
+ */
 export function compileValidator ({ schema, httpPart }: { schema: unknown, httpPart?: string }) {
-  // Only bodies are declared so far; a route declaring another part must not go unchecked.
-  if (httpPart !== 'body') throw new Error(`no validator for ${httpPart}: only bodies are validated`)
+  if (httpPart === 'params') {
+    return (data: unknown) => Value.Check(schema as TObject, data) ? { value: data } : { error: notFound() }
+  }
+  // Bodies and params only so far; a route declaring another part must not go unchecked.
+  if (httpPart !== 'body') throw new Error(`no validator for ${httpPart}: only bodies and path parameters are validated`)
   const validateBody = compileBodyValidator(schema as TObject, formats)
   return (data: unknown) => {
     try {

@@ -100,6 +100,7 @@ export default fp(async app => {
       return signerOf(signer, typ)({ ...claims, ...standardClaims(config, userId) })
     },
     verifySignature: token => verifierOf(selectVerificationKey(keySet, token))(token),
-    now: () => Math.floor(Date.now() / 1000)
+    now: () => Math.floor(Date.now() / 1000),
+    sessions: app.sessions
   } satisfies TokenDeps)
-}, { name: 'tessera-jwt', dependencies: ['tessera-config', 'tessera-db'] })
+}, { name: 'tessera-jwt', dependencies: ['tessera-config', 'tessera-db', 'tessera-sessions'] })

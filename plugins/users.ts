@@ -23,8 +23,11 @@ export default fp(async app => {
       iterations: config.argon2Iterations,
       parallelism: config.argon2Parallelism
     }, { allowMd5: config.allowMd5PasswordHashes }),
-    cache
+    cache,
+    sessions: app.sessions
   }
+  // Another instance changed a user: drop what this one cached of them.
+  app.sessions.state.watchUsers(id => { if (id === 'all') cache.clear(); else cache.delete(id) })
   app.decorate('accounts', accounts)
   app.decorate('userStatus', cachedUserStatus(app.database.db, cache))
-}, { name: 'tessera-users', dependencies: ['tessera-config', 'tessera-db'] })
+}, { name: 'tessera-users', dependencies: ['tessera-config', 'tessera-db', 'tessera-sessions'] })

@@ -33,7 +33,7 @@ export default async function tokenRoutes (fastify: FastifyInstance): Promise<vo
       const { username, password } = request.body
       const user = await authenticateUser(app.accounts, username, password)
       if (user === null) throw noActiveAccount()
-      const pair = await issueTokenPair(app.tokens, user.id)
+      const pair = await issueTokenPair(app.tokens, user.id, { userAgent: request.headers['user-agent'], ip: request.ip })
       if (app.config.updateLastLogin) await recordLogin(app.accounts, user, new Date())
       return pair
     })

@@ -9,8 +9,10 @@ import legacyJwt from '../plugins/legacy-jwt.js'
 import swagger from '../plugins/swagger.js'
 import users from '../plugins/users.js'
 import jwksRoutes from '../routes/jwks.js'
+import sessions from '../plugins/sessions.js'
 import protectedRoutes from '../routes/protected.js'
 import registerRoutes from '../routes/register.js'
+import sessionRoutes from '../routes/sessions.js'
 import tokenRoutes from '../routes/tokens.js'
 import type { Config } from './config.js'
 
@@ -48,6 +50,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
 
   await app.register(configPlugin, { config })
   await app.register(db)
+  await app.register(sessions)
   await app.register(users)
   await app.register(jwt)
   await app.register(legacyJwt)
@@ -65,6 +68,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     await api.register(async scope => {
       scope.addHook('onRequest', scope.authenticate)
       await scope.register(protectedRoutes)
+      await scope.register(sessionRoutes)
     })
   })
 

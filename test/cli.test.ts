@@ -6,7 +6,7 @@ import t from 'tap'
 import { configWith } from '../src/config.js'
 import { createDb } from '../src/db/index.js'
 import { acquireDirectoryLock } from '../src/db/directory-lock.js'
-import { refreshTokens, users } from '../src/db/schema.js'
+import { refreshTokens, sessions, users } from '../src/db/schema.js'
 import { freshDatabaseUrl } from './helpers/app.js'
 import { isolatedEnv, runNode } from './helpers/spawn.js'
 import { checkResponses } from './helpers/contract.js'
@@ -129,23 +129,41 @@ t.test('flushexpiredtokens deletes the expired records only', async t => {
     { jti: 'old2', userId: user!.id, issuedAt: new Date(now - 7200e3), expiresAt: new Date(now - 1e3), blacklistedAt: new Date(now - 5e3) },
     { jti: 'live', userId: user!.id, issuedAt: new Date(now), expiresAt: new Date(now + 3600e3) }
   ])
+  // Sessions: past their absolute end; ended with every token expired; ended with a
+  // token still live (kept, so that a replay of it still finds it blacklisted); live.
+  const session = (id: string, absoluteExpiresAt: number, endedAt: number | null) =>
+    ({ id, userId: user!.id, createdAt: new Date(now - 7200e3), lastUsedAt: new Date(now - 7200e3), absoluteExpiresAt: new Date(absoluteExpiresAt), endedAt: endedAt === null ? null : new Date(endedAt) })
+  await database.db.insert(sessions).values([
+    session('past', now - 1e3, null),
+    session('ended', now + 3600e3, now - 5e3),
+    session('endedlive', now + 3600e3, now - 5e3),
+    session('live', now + 3600e3, null)
+  ])
+  await database.db.insert(refreshTokens).values([
+    { jti: 'pastlast', userId: user!.id, issuedAt: new Date(now - 7200e3), expiresAt: new Date(now - 2e3), sessionId: 'past' },
+    { jti: 'endedlast', userId: user!.id, issuedAt: new Date(now - 7200e3), expiresAt: new Date(now - 3e3), sessionId: 'ended', blacklistedAt: new Date(now - 5e3) },
+    { jti: 'endedlive', userId: user!.id, issuedAt: new Date(now - 10e3), expiresAt: new Date(now + 3600e3), sessionId: 'endedlive', blacklistedAt: new Date(now - 5e3) }
+  ])
   await database.close()
 
   const env = isolatedEnv(dataDir, { DATABASE_URL: databaseUrl ?? '' })
   const run = await runNode(MAIN, ['flushexpiredtokens'], env)
   t.equal(run.code, 0, run.stderr)
-  t.equal(run.stdout, 'Deleted 2 expired refresh token records.\n')
+  t.equal(run.stdout, 'Deleted 4 expired refresh token records.\nDeleted 2 ended or expired sessions.\n')
   const again = await runNode(MAIN, ['flushexpiredtokens'], env)
-  t.equal(again.stdout, 'Deleted 0 expired refresh token records.\n')
+  t.equal(again.stdout, 'Deleted 0 expired refresh token records.\nDeleted 0 ended or expired sessions.\n')
   const one = createDb(config)
   await one.db.insert(refreshTokens).values({ jti: 'old3', userId: user!.id, issuedAt: new Date(now - 7200e3), expiresAt: new Date(now - 3600e3) })
+  await one.db.insert(sessions).values(session('past2', now - 1e3, null))
   await one.close()
-  t.equal((await runNode(MAIN, ['flushexpiredtokens'], env)).stdout, 'Deleted 1 expired refresh token record.\n')
+  t.equal((await runNode(MAIN, ['flushexpiredtokens'], env)).stdout, 'Deleted 1 expired refresh token record.\nDeleted 1 ended or expired session.\n')
 
   const check = createDb(config)
-  const rows = await check.db.select({ jti: refreshTokens.jti }).from(refreshTokens)
+  const rows = await check.db.select({ jti: refreshTokens.jti }).from(refreshTokens).orderBy(refreshTokens.jti)
+  const left = await check.db.select({ id: sessions.id }).from(sessions).orderBy(sessions.id)
   await check.close()
-  t.same(rows, [{ jti: 'live' }])
+  t.same(rows, [{ jti: 'endedlive' }, { jti: 'live' }])
+  t.same(left, [{ id: 'endedlive' }, { id: 'live' }])
   t.equal((await runNode(MAIN, ['flushexpiredtokens', '--now'], env)).code, 1)
 })
 

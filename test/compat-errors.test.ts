@@ -442,7 +442,7 @@ t.test('Any route: anything unexpected → 500 {"detail":"A server error occurre
   const broken = await buildTestApp(t)
   await registerUser(broken, 'broken')
   // The database loses its tables: every query fails from now on.
-  await broken.database.db.execute(sql`drop table refresh_tokens, users`)
+  await broken.database.db.execute(sql`drop table refresh_tokens, sessions, users`)
   const SERVER_ERROR = '{"detail":"A server error occurred."}'
   assertReply(t, await post(broken, '/api/token/', { username: 'broken', password: PASSWORD }), 500, SERVER_ERROR, '/api/token/')
   assertReply(t, await post(broken, '/register/', { username: 'broken2', password: PASSWORD }), 500, SERVER_ERROR, '/register/')

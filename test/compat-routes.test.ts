@@ -208,12 +208,13 @@ t.test('Tessera: a path without its trailing slash is served directly (no 301)',
   assertReply(t, await post(app, '/api/token/verify', { token: access }), 200, '{}', 'POST /api/token/verify')
   const rotated = await post(app, '/api/token/refresh', { refresh })
   assertReplyMatches(t, rotated, 200, ROTATED, 'POST /api/token/refresh')
-  assertReply(t, await post(app, '/api/token/blacklist', { refresh: rotated.json().refresh }), 200, '{}', 'POST /api/token/blacklist')
   const registered = await post(app, '/register', { username: 'noslash2', password: PASSWORD })
   assertReplyMatches(t, registered, 201, REGISTERED, 'POST /register')
   assertReply(t, await get(app, '/protected', access), 200, '{"content":"This view is protected"}', 'GET /protected')
   assertReply(t, await get(app, '/private', access), 200, '{"message":"Access Granted!"}', 'GET /private')
   assertReplyMatches(t, await get(app, '/api/users/me', access), 200, /^\{"id":\d+,"username":"noslash",/, 'GET /api/users/me')
+  // Last: the logout ends the session, access token included.
+  assertReply(t, await post(app, '/api/token/blacklist', { refresh: rotated.json().refresh }), 200, '{}', 'POST /api/token/blacklist')
 })
 
 t.test('Tessera: HEAD works wherever GET does', async t => {

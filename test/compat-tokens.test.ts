@@ -10,8 +10,10 @@ import { assertReply } from './helpers/wire.js'
 // (made here by an encoder of our own, as PyJWT makes them).
 
 const HEADER = '{"alg":"HS256","typ":"JWT"}'
-const CLAIMS = (type: string) => new RegExp(`^\\{"token_type":"${type}","exp":\\d+,"iat":\\d+,"jti":"[0-9a-f]{32}","user_id":\\d+\\}$`)
-const CLAIM_ORDER = ['token_type', 'exp', 'iat', 'jti', 'user_id']
+// Access tokens carry their session's id after user_id (COMPAT.md: extra claims only after it).
+const SID = (type: string) => type === 'access' ? ',"sid":"[0-9a-f]{32}"' : ''
+const CLAIMS = (type: string) => new RegExp(`^\\{"token_type":"${type}","exp":\\d+,"iat":\\d+,"jti":"[0-9a-f]{32}","user_id":\\d+${SID(type)}\\}$`)
+const CLAIM_ORDER = (type: string) => ['token_type', 'exp', 'iat', 'jti', 'user_id', ...(type === 'access' ? ['sid'] : [])]
 const PROTECTED = '{"content":"This view is protected"}'
 const invalidAccess = (message: string) =>
   '{"detail":"Given token not valid for any token type","code":"token_not_valid","messages":' +
@@ -36,11 +38,11 @@ t.test('Header {"alg":"HS256","typ":"JWT"}', async t => {
   }
 })
 
-t.test('Claims in order token_type, exp, iat, jti (32 lowercase hex), user_id (an integer)', async t => {
+t.test('Claims in order token_type, exp, iat, jti (32 lowercase hex), user_id (an integer), then sid in access tokens', async t => {
   for (const [name, token, type] of minted) {
     t.match(rawPayload(token), CLAIMS(type), `${name}: payload bytes`)
     const claims = decodePayload(token)
-    t.same(Object.keys(claims), CLAIM_ORDER, `${name}: claim order`)
+    t.same(Object.keys(claims), CLAIM_ORDER(type), `${name}: claim order`)
     t.equal(claims.token_type, type, `${name}: token_type`)
     t.match(claims.jti, /^[0-9a-f]{32}$/, `${name}: jti is uuid4().hex`)
     t.equal(claims.user_id, userId, `${name}: user_id is the user's integer id`)

@@ -39,3 +39,22 @@ t.test('concurrent refreshes of a token Tessera never recorded: still exactly on
   t.equal(responses.filter(r => r.statusCode === 200).length, 1)
   t.equal(responses.filter(r => r.statusCode === 401).length, 19)
 })
+
+t.test(`${PARALLEL} concurrent replays after REFRESH_TOKEN_REUSE_INTERVAL: the session ends (${lane})`, async t => {
+  const app = await buildTestApp(t, { refreshTokenReuseInterval: 1 })
+  await registerUser(app)
+  const { refresh } = await obtainPair(app)
+  const responses = await Promise.all(
+    Array.from({ length: PARALLEL }, () => post(app, '/api/token/refresh/', { refresh })))
+  const winner = responses.find(r => r.statusCode === 200)!.json()
+  t.equal(responses.filter(r => r.statusCode === 200).length, 1)
+  const access = (token: string) => app.inject({ method: 'GET', url: '/protected/', headers: { authorization: `Bearer ${token}` } })
+  t.equal((await access(winner.access)).statusCode, 200, 'inside the interval the session lives')
+
+  await new Promise(resolve => setTimeout(resolve, 2100))
+  const replays = await Promise.all(
+    Array.from({ length: PARALLEL }, () => post(app, '/api/token/refresh/', { refresh })))
+  for (const replay of replays) t.equal(replay.body, '{"detail":"Token is blacklisted","code":"token_not_valid"}')
+  t.match((await access(winner.access)).body, /"message":"Token is blacklisted"/, 'the session has ended')
+  t.equal((await post(app, '/api/token/refresh/', { refresh: winner.refresh })).statusCode, 401)
+})

@@ -9,7 +9,7 @@ import { loggerFor } from '../src/app.js'
 import { createPasswordHasher } from '../src/auth/passwords.js'
 import { loadOrCreateSigningKey } from '../src/auth/signing-key.js'
 import { createDb, MEMORY_DATA_DIR } from '../src/db/index.js'
-import { refreshTokens, users } from '../src/db/schema.js'
+import { refreshTokens, sessions, users } from '../src/db/schema.js'
 import { getTableConfig } from 'drizzle-orm/pg-core'
 import { deleteUser } from '../src/users/accounts.js'
 import { blacklistRefreshToken, rotateRefreshToken } from '../src/tokens/refresh-token-store.js'
@@ -153,7 +153,7 @@ t.test('repositories pass on database failures they do not expect', async t => {
   const record = { jti: 'x', userId: 1, issuedAt: new Date(), expiresAt: new Date() }
   await t.rejects(insertUser(database.db, { username: 'u', password: 'p' }))
   await t.rejects(blacklistRefreshToken(database.db, record, new Date()))
-  await t.rejects(rotateRefreshToken(database.db, { old: record, next: null, blacklistOld: true, now: new Date() }))
+  await t.rejects(rotateRefreshToken(database.db, { old: record, next: null, blacklistOld: true, now: new Date(), newSession: { id: 's', absoluteLifetime: 60 } }))
   t.ok(FAST_ARGON2)
 })
 
@@ -179,10 +179,13 @@ t.test('blacklisting the refresh token of a deleted user: nothing left to end, 2
 
 t.test('the schema: Django-like users, refresh tokens tied to them', async t => {
   const tokens = getTableConfig(refreshTokens)
-  t.equal(tokens.foreignKeys.length, 1)
-  t.equal(tokens.foreignKeys[0]!.onDelete, 'cascade')
-  t.equal(tokens.foreignKeys[0]!.reference().foreignTable, users)
-  t.same(tokens.indexes.map(i => i.config.name).sort(), ['refresh_tokens_expires_at_idx', 'refresh_tokens_user_id_idx'])
+  t.equal(tokens.foreignKeys.length, 2)
+  t.same(tokens.foreignKeys.map(key => key.onDelete), ['cascade', 'cascade'])
+  t.same(tokens.foreignKeys.map(key => key.reference().foreignTable), [users, sessions])
+  t.same(tokens.indexes.map(i => i.config.name).sort(), ['refresh_tokens_expires_at_idx', 'refresh_tokens_session_id_idx', 'refresh_tokens_user_id_idx'])
+  const sessionTable = getTableConfig(sessions)
+  t.same(sessionTable.foreignKeys.map(key => [key.onDelete, key.reference().foreignTable]), [['cascade', users]])
+  t.same(sessionTable.indexes.map(i => i.config.name).sort(), ['sessions_absolute_expires_at_idx', 'sessions_ended_at_idx', 'sessions_user_id_idx'])
   const userTable = getTableConfig(users)
   t.same(userTable.indexes.map(i => [i.config.name, i.config.unique]), [['users_username_lower_key', true]])
 })

@@ -25,9 +25,9 @@ t.test('the document describes every route, its bodies and every error', async t
   const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, operation]) => ({ path, method, operation })))
   t.same(operations.map(o => `${o.method.toUpperCase()} ${o.path}`).sort(), [
-    'GET /.well-known/jwks.json', 'GET /api/users/me/', 'GET /private/', 'GET /protected/',
-    'POST /api/token/', 'POST /api/token/blacklist/', 'POST /api/token/refresh/', 'POST /api/token/verify/',
-    'POST /login/', 'POST /register/'
+    'DELETE /api/sessions/{id}/', 'GET /.well-known/jwks.json', 'GET /api/sessions/', 'GET /api/users/me/', 'GET /private/', 'GET /protected/',
+    'POST /api/token/', 'POST /api/token/blacklist/', 'POST /api/token/logout/', 'POST /api/token/refresh/', 'POST /api/token/verify/',
+    'POST /api/users/me/password/', 'POST /login/', 'POST /register/'
   ])
   const ids = new Set<string>()
   for (const { path, method, operation } of operations) {
@@ -39,7 +39,9 @@ t.test('the document describes every route, its bodies and every error', async t
     t.ok(operation.description, `${name} has a description`)
     t.equal(operation.tags?.length, 1, `${name} has a tag`)
     for (const [status, response] of Object.entries(operation.responses)) {
-      t.ok(response.content?.['application/json']?.schema, `${name} ${status} has a JSON body schema`)
+      // A 204 has no body to describe.
+      if (status === '204') t.notOk(response.content, `${name} 204 has no body`)
+      else t.ok(response.content?.['application/json']?.schema, `${name} ${status} has a JSON body schema`)
     }
     const statuses = Object.keys(operation.responses)
     for (const status of ['405', '406', '500']) t.ok(statuses.includes(status), `${name} documents ${status}`)
@@ -48,9 +50,9 @@ t.test('the document describes every route, its bodies and every error', async t
       t.ok(operation.requestBody!.content['application/json']!.example, `${name} has a request example`)
       for (const status of ['400', '413', '415']) t.ok(statuses.includes(status), `${name} documents ${status}`)
     }
-    const isProtected = method === 'get' && path !== '/.well-known/jwks.json'
+    const isPublic = path === '/.well-known/jwks.json' || (method === 'post' && !['/api/token/logout/', '/api/users/me/password/'].includes(path))
     t.equal(statuses.includes('401'), path !== '/register/' && path !== '/.well-known/jwks.json', `${name} documents 401 unless public and token-free`)
-    t.same(operation.security, isProtected ? [{ bearerAuth: [] }] : [], `${name} security (public: an empty list)`)
+    t.same(operation.security, isPublic ? [] : [{ bearerAuth: [] }], `${name} security (public: an empty list)`)
   }
 })
 

@@ -21,8 +21,12 @@ t.test('protected routes read users\' states from memory; local changes invalida
   t.equal(inactive.statusCode, 401)
   t.equal(inactive.body, '{"detail":"User is inactive","code":"user_inactive"}')
 
+  // The deactivation ended the user's sessions: reactivated, they log in again.
   await setUserActive(app.accounts, id, true)
-  t.equal((await get(app, '/protected/', access)).statusCode, 200)
+  const ended = await get(app, '/protected/', access)
+  t.equal(ended.statusCode, 401)
+  t.match(ended.body, /"message":"Token is blacklisted"/)
+  t.equal((await get(app, '/protected/', (await obtainPair(app)).access)).statusCode, 200)
 
   await deleteUser(app.accounts, id)
   const gone = await get(app, '/protected/', access)

@@ -1,12 +1,17 @@
 import type { Config } from '../config.js'
+import { deleteDeadSessions } from '../sessions/store.js'
 import { deleteExpiredRefreshTokens } from '../tokens/refresh-token-store.js'
 import { withDatabase } from './context.js'
 import { CommandFailed, type CommandIo } from './io.js'
 
 // simplejwt's `manage.py flushexpiredtokens`: removes the records of refresh
-// tokens that have expired, in small batches.
+// tokens that have expired, then the sessions that can open nothing any more
+// (ended or past their absolute end, every token expired), in small batches.
 export async function flushExpiredTokens (argv: string[], io: CommandIo, config: Config): Promise<void> {
   if (argv.length > 0) throw new CommandFailed('usage: flushexpiredtokens')
-  const deleted = await withDatabase(config, async database => await deleteExpiredRefreshTokens(database.db, new Date()))
+  const now = new Date()
+  const [deleted, sessions] = await withDatabase(config, async database =>
+    [await deleteExpiredRefreshTokens(database.db, now), await deleteDeadSessions(database.db, now)])
   io.stdout.write(`Deleted ${deleted} expired refresh token record${deleted === 1 ? '' : 's'}.\n`)
+  io.stdout.write(`Deleted ${sessions} ended or expired session${sessions === 1 ? '' : 's'}.\n`)
 }

@@ -19,6 +19,25 @@ export const users = pgTable('users', {
   uniqueIndex('users_username_lower_key').on(sql`lower(${table.username})`)
 ])
 
+// A login: every refresh token of its rotation chain belongs to it, and its
+// access tokens carry its id in the `sid` claim. Ended (logout, reuse,
+// password change, deactivation) or past its absolute end, it opens nothing.
+export const sessions = pgTable('sessions', {
+  id: varchar('id', { length: 32 }).primaryKey(),
+  userId: integer('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }).notNull(),
+  // REFRESH_TOKEN_ABSOLUTE_LIFETIME after the login: no refresh token of the session outlives it.
+  absoluteExpiresAt: timestamp('absolute_expires_at', { withTimezone: true }).notNull(),
+  endedAt: timestamp('ended_at', { withTimezone: true }),
+  userAgent: varchar('user_agent', { length: 512 }).notNull().default(''),
+  ip: varchar('ip', { length: 45 }).notNull().default('')
+}, table => [
+  index('sessions_user_id_idx').on(table.userId),
+  index('sessions_ended_at_idx').on(table.endedAt),
+  index('sessions_absolute_expires_at_idx').on(table.absoluteExpiresAt)
+])
+
 // One row per refresh token ever issued (simplejwt keeps two tables). The raw
 // token is never stored: its jti identifies it.
 export const refreshTokens = pgTable('refresh_tokens', {
@@ -28,12 +47,16 @@ export const refreshTokens = pgTable('refresh_tokens', {
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   blacklistedAt: timestamp('blacklisted_at', { withTimezone: true }),
   // Set when the token was rotated: the jti of the token that replaced it.
-  replacedBy: varchar('replaced_by', { length: 255 })
+  replacedBy: varchar('replaced_by', { length: 255 }),
+  // The session of the token; null for a token minted by simplejwt until a refresh starts one for it.
+  sessionId: varchar('session_id', { length: 32 }).references(() => sessions.id, { onDelete: 'cascade' })
 }, table => [
   index('refresh_tokens_user_id_idx').on(table.userId),
+  index('refresh_tokens_session_id_idx').on(table.sessionId),
   index('refresh_tokens_expires_at_idx').on(table.expiresAt)
 ])
 
 export type User = typeof users.$inferSelect
 export type NewUser = typeof users.$inferInsert
+export type Session = typeof sessions.$inferSelect
 export type RefreshTokenRow = typeof refreshTokens.$inferSelect

@@ -1,15 +1,18 @@
 import type { Config } from '../config.js'
 import type { Db } from '../db/index.js'
 import { accessTokenNotValid, noActiveAccountForToken, noUserIdentification, nonFieldErrors, tokenNotValid, userInactive, userNotFound } from '../errors.js'
+import { endSessions, isSessionEnded, type SessionDeps } from '../sessions/service.js'
+import { createSession } from '../sessions/store.js'
 import type { UserStatusLookup } from '../users/status.js'
-import { checkClaims, jtiOf, mintClaims, TOKEN_BLACKLISTED, TOKEN_INVALID, userIdOf, type TokenType } from './claims.js'
+import { checkClaims, jtiOf, mintClaims, newJti, TOKEN_BLACKLISTED, TOKEN_INVALID, userIdOf, type TokenType } from './claims.js'
 import { blacklistRefreshToken, isBlacklisted, recordRefreshToken, rotateRefreshToken, type RefreshTokenRecord } from './refresh-token-store.js'
 
 // Minting, checking, rotating and blacklisting tokens: SimpleJWT's token
 // views as plain functions. Signing and signature checks are given (the jwt
 // plugin passes @fastify/jwt's); everything after the signature is here.
 
-export type TokenSettings = Pick<Config, 'accessTokenLifetime' | 'refreshTokenLifetime' | 'rotateRefreshTokens' | 'blacklistAfterRotation'> &
+export type TokenSettings = Pick<Config, 'accessTokenLifetime' | 'refreshTokenLifetime' | 'rotateRefreshTokens' | 'blacklistAfterRotation' |
+'refreshTokenAbsoluteLifetime' | 'refreshTokenReuseInterval'> &
   Partial<Pick<Config, 'jwtLeeway' | 'jwtIssuer' | 'jwtAudience'>>
 
 export interface TokenDeps {
@@ -21,6 +24,8 @@ export interface TokenDeps {
   verifySignature: (token: string) => Record<string, unknown>
   /** Seconds since the epoch. */
   now: () => number
+  /** Sessions and their revocation on every instance. */
+  sessions: SessionDeps
 }
 
 export interface TokenPair { refresh: string, access: string }
@@ -55,6 +60,22 @@ function decodeOrThrow (deps: TokenDeps, token: string, expected: TokenType | nu
   return decoded.payload
 }
 
+/** The session id of an access token: the `sid` claim Tessera adds after `user_id` (none in simplejwt's tokens). */
+export function sessionIdOf (payload: Record<string, unknown>): string | null {
+  return typeof payload.sid === 'string' ? payload.sid : null
+}
+
+/** An access token of a session, `sid` after SimpleJWT's claims. */
+function accessClaims (deps: TokenDeps, userId: number, now: number, sessionId: string) {
+  return { ...mintClaims('access', userId, now, deps.settings.accessTokenLifetime), sid: sessionId }
+}
+
+/** Refuses the access token of an ended session (checked after the user's state, as simplejwt checks the user). */
+export async function assertSessionLive (deps: TokenDeps, payload: Record<string, unknown>): Promise<void> {
+  const sessionId = sessionIdOf(payload)
+  if (sessionId !== null && await isSessionEnded(deps.sessions, sessionId)) throw accessTokenNotValid(TOKEN_BLACKLISTED)
+}
+
 /** The access token's claims for a protected route (the user's state is checked by the caller). */
 export function authenticateAccessToken (deps: TokenDeps, token: string): { userId: number, payload: Record<string, unknown> } {
   const decoded = decodeToken(deps, token, 'access')
@@ -72,51 +93,76 @@ export async function assertUserCanAuthenticate (lookup: UserStatusLookup, userI
   if (!status.isActive) throw userInactive()
 }
 
-/** A new pair for a user who has just proven who they are; the refresh token is recorded. */
-export async function issueTokenPair (deps: TokenDeps, userId: number): Promise<TokenPair> {
+/** Where a login came from, kept with its session for the sessions list. */
+export interface ClientInfo { userAgent?: string, ip?: string }
+
+/** A new pair for a user who has just proven who they are: a login, which starts a session. */
+export async function issueTokenPair (deps: TokenDeps, userId: number, client: ClientInfo = {}): Promise<TokenPair> {
   const now = deps.now()
-  const refreshClaims = mintClaims('refresh', userId, now, deps.settings.refreshTokenLifetime)
-  const accessClaims = mintClaims('access', userId, now, deps.settings.accessTokenLifetime)
-  await recordRefreshToken(deps.db, recordOf(refreshClaims, userId, now))
-  return { refresh: deps.sign(refreshClaims), access: deps.sign(accessClaims) }
+  const { settings } = deps
+  const sessionId = newJti()
+  const refreshClaims = mintClaims('refresh', userId, now, Math.min(settings.refreshTokenLifetime, settings.refreshTokenAbsoluteLifetime))
+  await deps.db.transaction(async tx => {
+    await createSession(tx, { id: sessionId, userId, now: toDate(now), absoluteExpiresAt: toDate(now + settings.refreshTokenAbsoluteLifetime), ...client })
+    await recordRefreshToken(tx, { ...recordOf(refreshClaims, userId, now), sessionId })
+  })
+  return { refresh: deps.sign(refreshClaims), access: deps.sign(accessClaims(deps, userId, now, sessionId)) }
 }
 
-/** POST /api/token/refresh/: a new access token, and with rotation a new refresh token. */
+/**
+ * POST /api/token/refresh/: a new access token, and with rotation a new
+ * refresh token of the same session. A token rotated away and presented again
+ * after REFRESH_TOKEN_REUSE_INTERVAL is a replay: its whole session ends.
+ */
 export async function refreshAccessToken (deps: TokenDeps, token: string): Promise<{ access: string, refresh?: string }> {
   const payload = decodeOrThrow(deps, token, 'refresh')
   const userId = userIdOf(payload)
   if (userId == null) throw noActiveAccountForToken()
   const { settings } = deps
   const now = deps.now()
-  const next = settings.rotateRefreshTokens ? mintClaims('refresh', userId, now, settings.refreshTokenLifetime) : null
-  const outcome = await rotateRefreshToken(deps.db, {
+  const nextJti = newJti()
+  const rotation = await rotateRefreshToken(deps.db, {
     old: recordOf(payload, userId, now),
-    next: next === null ? null : recordOf(next, userId, now),
+    next: settings.rotateRefreshTokens ? { jti: nextJti, lifetime: settings.refreshTokenLifetime } : null,
     blacklistOld: settings.rotateRefreshTokens && settings.blacklistAfterRotation,
-    now: toDate(now)
+    now: toDate(now),
+    newSession: { id: newJti(), absoluteLifetime: settings.refreshTokenAbsoluteLifetime }
   })
-  if (outcome === 'blacklisted') throw tokenNotValid(TOKEN_BLACKLISTED)
-  if (outcome === 'no_active_account') throw noActiveAccountForToken()
-  const access = deps.sign(mintClaims('access', userId, now, settings.accessTokenLifetime))
-  return next === null ? { access } : { access, refresh: deps.sign(next) }
+  if (rotation.outcome === 'blacklisted') {
+    const { rotatedAt, sessionId } = rotation
+    if (rotatedAt !== null && sessionId !== null && now - rotatedAt.getTime() / 1000 > settings.refreshTokenReuseInterval) {
+      await endSessions(deps.sessions, { sessionId })
+    }
+    throw tokenNotValid(TOKEN_BLACKLISTED)
+  }
+  if (rotation.outcome === 'no_active_account') throw noActiveAccountForToken()
+  const access = deps.sign(accessClaims(deps, userId, now, rotation.sessionId))
+  if (rotation.nextExpiresAt === null) return { access }
+  const next = { ...mintClaims('refresh', userId, now, settings.refreshTokenLifetime), exp: Math.floor(rotation.nextExpiresAt.getTime() / 1000), jti: nextJti }
+  return { access, refresh: deps.sign(next) }
 }
 
-/** POST /api/token/verify/: any token type; a blacklisted refresh token is a 400, as in simplejwt. */
+/**
+ * POST /api/token/verify/: any token type; a blacklisted refresh token is a
+ * 400, as in simplejwt, and so is an access token of an ended session.
+ */
 export async function verifyAnyToken (deps: TokenDeps, token: string): Promise<void> {
   const payload = decodeOrThrow(deps, token, null)
   if (deps.settings.blacklistAfterRotation && await isBlacklisted(deps.db, jtiOf(payload)!)) {
     throw nonFieldErrors(TOKEN_BLACKLISTED)
   }
+  const sessionId = payload.token_type === 'access' ? sessionIdOf(payload) : null
+  if (sessionId !== null && await isSessionEnded(deps.sessions, sessionId)) throw nonFieldErrors(TOKEN_BLACKLISTED)
 }
 
-/** POST /api/token/blacklist/ */
+/** POST /api/token/blacklist/: a logout. The token's session ends, its access tokens included. */
 export async function blacklistToken (deps: TokenDeps, token: string): Promise<void> {
   const payload = decodeOrThrow(deps, token, 'refresh')
   const now = deps.now()
   const userId = userIdOf(payload)
   // A refresh token naming no user opens nothing: blacklisting it is a no-op.
   if (userId == null) return
-  if (!await blacklistRefreshToken(deps.db, recordOf(payload, userId, now), toDate(now))) {
-    throw tokenNotValid(TOKEN_BLACKLISTED)
-  }
+  const blacklisted = await blacklistRefreshToken(deps.db, recordOf(payload, userId, now), toDate(now))
+  if (blacklisted === false) throw tokenNotValid(TOKEN_BLACKLISTED)
+  if (blacklisted.sessionId !== null) await endSessions(deps.sessions, { sessionId: blacklisted.sessionId })
 }

@@ -1,16 +1,18 @@
 import { validatePassword } from '../auth/password-validation.js'
 import type { PasswordHasher } from '../auth/passwords.js'
 import type { Db } from '../db/index.js'
+import { endSessions, publishUserChanged, type SessionDeps } from '../sessions/service.js'
 import type { User } from '../db/schema.js'
-import { fieldErrors, type FieldErrors } from '../errors.js'
+import { fieldErrors, userNotFound, type FieldErrors } from '../errors.js'
 import { normalizeEmail, normalizeUsername, USERNAME_TAKEN } from './fields.js'
 import type { UserStatusCache } from './status-cache.js'
-import { deleteUserById, findUserByUsername, insertUser, isUsernameTaken, setActive, setLastLogin, setPasswordHash } from './store.js'
+import { deleteUserById, findUserById, findUserByUsername, insertUser, isUsernameTaken, setActive, setLastLogin, setPasswordHash } from './store.js'
 
 export interface AccountDeps {
   db: Db
   hasher: PasswordHasher
   cache: UserStatusCache
+  sessions: SessionDeps
 }
 
 /**
@@ -84,14 +86,43 @@ export async function registerUser (deps: AccountDeps, input: Registration, erro
   return user
 }
 
-/** Activates or deactivates a user; protected routes of this process see it at once. */
+/**
+ * Activates or deactivates a user; every instance sees it within a second. A
+ * deactivation ends all the user's sessions.
+ */
 export async function setUserActive (deps: AccountDeps, id: number, isActive: boolean): Promise<void> {
   await setActive(deps.db, id, isActive)
   deps.cache.delete(id)
+  if (isActive) await publishUserChanged(deps.sessions, id)
+  else await endSessions(deps.sessions, { userId: id }, id)
 }
 
-/** Deletes a user and, through the foreign key, their refresh-token records. */
+/**
+ * Deletes a user and, through the foreign key, their sessions and
+ * refresh-token records; every instance sees it within a second.
+ */
 export async function deleteUser (deps: AccountDeps, id: number): Promise<void> {
+  // Ended first, so that every instance refuses the sessions' access tokens by their id too.
+  await endSessions(deps.sessions, { userId: id }, id)
   await deleteUserById(deps.db, id)
   deps.cache.delete(id)
+  await publishUserChanged(deps.sessions, id)
+}
+
+export const OLD_PASSWORD_INCORRECT = 'Your old password was entered incorrectly. Please enter it again.'
+
+/**
+ * POST /api/users/me/password/: Django's PasswordChangeForm. The old password
+ * must be right and the new one pass the validators; every other session of
+ * the user ends, the current one (`keepSessionId`) lives.
+ */
+export async function changePassword (deps: AccountDeps, userId: number, oldPassword: string, newPassword: string, keepSessionId: string | null): Promise<void> {
+  const user = await findUserById(deps.db, userId)
+  // Deleted since the access token was checked.
+  if (user === undefined) throw userNotFound()
+  if (!await deps.hasher.verify(user.password, oldPassword)) throw fieldErrors({ old_password: [OLD_PASSWORD_INCORRECT] })
+  const problems = validatePassword(newPassword, { username: user.username, email: user.email })
+  if (problems.length > 0) throw fieldErrors({ new_password: problems })
+  await setPasswordHash(deps.db, userId, await deps.hasher.hash(newPassword))
+  await endSessions(deps.sessions, { userId, except: keepSessionId })
 }

@@ -40,4 +40,8 @@ export class UserStatusCache {
   delete (id: number): void {
     this.#entries.delete(id)
   }
+
+  clear (): void {
+    this.#entries.clear()
+  }
 }
