@@ -204,6 +204,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/token/logout/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log out: end sessions
+         * @description Ends sessions of the user the access token belongs to, on every instance within a second: their refresh tokens can no longer be refreshed and their access tokens are refused. `scope` is `local` (the default: this session), `others` (every other session) or `global` (all sessions).
+         */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sessions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's sessions
+         * @description The live sessions of the user the access token belongs to (neither ended nor past their absolute end), the most recently used first; `current` marks the one of this access token.
+         */
+        get: operations["listSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sessions/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End one of the caller's sessions
+         * @description Ends a live session of the user the access token belongs to, as a logout of it would. A session id that is not one of the caller's live sessions answers 404, someone else's included.
+         */
+        delete: operations["endSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/password/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the caller's password
+         * @description Takes the old password and a new one (checked by Django's validators, as at registration). Every other session of the user ends; the current one lives.
+         */
+        post: operations["changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1315,6 +1395,428 @@ export interface operations {
             };
             /** @description The Accept header asks for something other than JSON. */
             406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description An unexpected error; the body says nothing of it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "scope": "local"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description `local` (the default): this session. `others`: every other session of the user. `global`: all of them. */
+                    scope?: "local" | "others" | "global";
+                };
+                /**
+                 * @example {
+                 *       "scope": "local"
+                 *     }
+                 */
+                "application/x-www-form-urlencoded": {
+                    /** @description `local` (the default): this session. `others`: every other session of the user. `global`: all of them. */
+                    scope?: "local" | "others" | "global";
+                };
+            };
+        };
+        responses: {
+            /** @description Done: no content. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request was not valid: a list of messages per field (DRF's serializer errors), or a parse error. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"] & {
+                        scope?: string[];
+                    };
+                };
+            };
+            /** @description Authentication failed (401), with `WWW-Authenticate: Bearer realm="api"`. `code` is one of bad_authorization_header, token_not_valid, user_not_found, user_inactive, no_active_account; `messages` appears when an access token was not valid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Given token not valid for any token type",
+                     *       "code": "token_not_valid",
+                     *       "messages": [
+                     *         {
+                     *           "token_class": "AccessToken",
+                     *           "token_type": "access",
+                     *           "message": "Token is invalid or expired"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Method not allowed. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The Accept header asks for something other than JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The body is neither JSON nor form-encoded. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description An unexpected error; the body says nothing of it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+        };
+    };
+    listSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's live sessions, the most recently used first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description The session id (the `sid` claim of its access tokens).
+                         * @example 3f0c6d1e9a8b4c2d8e7f6a5b4c3d2e1f
+                         */
+                        id: string;
+                        /**
+                         * Format: date-time
+                         * @description The login that started it.
+                         */
+                        created: string;
+                        /**
+                         * Format: date-time
+                         * @description Its last login or refresh.
+                         */
+                        last_used: string;
+                        /**
+                         * Format: date-time
+                         * @description Its absolute end (REFRESH_TOKEN_ABSOLUTE_LIFETIME after the login): no refresh goes past it.
+                         */
+                        expires: string;
+                        /** @description The User-Agent of the login (may be empty). */
+                        user_agent: string;
+                        /** @description The address the login came from (may be empty). */
+                        ip: string;
+                        /** @description True for the session of the access token making the request. */
+                        current: boolean;
+                    }[];
+                };
+            };
+            /** @description Authentication failed (401), with `WWW-Authenticate: Bearer realm="api"`. `code` is one of bad_authorization_header, token_not_valid, user_not_found, user_inactive, no_active_account; `messages` appears when an access token was not valid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Given token not valid for any token type",
+                     *       "code": "token_not_valid",
+                     *       "messages": [
+                     *         {
+                     *           "token_class": "AccessToken",
+                     *           "token_type": "access",
+                     *           "message": "Token is invalid or expired"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Method not allowed. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The Accept header asks for something other than JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description An unexpected error; the body says nothing of it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+        };
+    };
+    endSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A session id from GET /api/sessions/. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done: no content. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Authentication failed (401), with `WWW-Authenticate: Bearer realm="api"`. `code` is one of bad_authorization_header, token_not_valid, user_not_found, user_inactive, no_active_account; `messages` appears when an access token was not valid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Given token not valid for any token type",
+                     *       "code": "token_not_valid",
+                     *       "messages": [
+                     *         {
+                     *           "token_class": "AccessToken",
+                     *           "token_type": "access",
+                     *           "message": "Token is invalid or expired"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description No live session of yours has that id (someone else's included). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Method not allowed. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The Accept header asks for something other than JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description An unexpected error; the body says nothing of it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+        };
+    };
+    changePassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "old_password": "correct horse battery staple",
+                 *       "new_password": "violet otter lantern 42"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: password */
+                    old_password: string;
+                    /**
+                     * Format: password
+                     * @description Checked by Django's four password validators.
+                     */
+                    new_password: string;
+                };
+                /**
+                 * @example {
+                 *       "old_password": "correct horse battery staple",
+                 *       "new_password": "violet otter lantern 42"
+                 *     }
+                 */
+                "application/x-www-form-urlencoded": {
+                    /** Format: password */
+                    old_password: string;
+                    /**
+                     * Format: password
+                     * @description Checked by Django's four password validators.
+                     */
+                    new_password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Done: no content. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request was not valid: a list of messages per field (DRF's serializer errors), or a parse error. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"] & {
+                        old_password?: string[];
+                        new_password?: string[];
+                    };
+                };
+            };
+            /** @description Authentication failed (401), with `WWW-Authenticate: Bearer realm="api"`. `code` is one of bad_authorization_header, token_not_valid, user_not_found, user_inactive, no_active_account; `messages` appears when an access token was not valid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Given token not valid for any token type",
+                     *       "code": "token_not_valid",
+                     *       "messages": [
+                     *         {
+                     *           "token_class": "AccessToken",
+                     *           "token_type": "access",
+                     *           "message": "Token is invalid or expired"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Method not allowed. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The Accept header asks for something other than JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The body is neither JSON nor form-encoded. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
