@@ -25,7 +25,7 @@ t.test('configured, tokens carry iss, aud and sub after user_id, and must carry 
   const app = await buildTestApp(t, { jwtIssuer: ISSUER, jwtAudience: AUDIENCE, jwtSubClaim: true, jwtAccessTokenType: 'at+jwt' })
   const userId = await registerUser(app)
   const pair = await obtainPair(app)
-  t.same(Object.keys(decodePayload(pair.access)), ['token_type', 'exp', 'iat', 'jti', 'user_id', 'iss', 'aud', 'sub'])
+  t.same(Object.keys(decodePayload(pair.access)), ['token_type', 'exp', 'iat', 'jti', 'user_id', 'sid', 'iss', 'aud', 'sub'], 'sid (sessions) right after user_id, then the standard claims')
   t.match(rawPayload(pair.refresh), new RegExp(`"user_id":${userId},"iss":"https://tessera.example","aud":"https://api.example","sub":"${userId}"}$`))
   t.same(decodeHeader(pair.access), { alg: 'HS256', typ: 'at+jwt' }, 'access tokens are typed at+jwt')
   t.same(decodeHeader(pair.refresh), { alg: 'HS256', typ: 'JWT' }, 'refresh tokens are not access tokens')
