@@ -57,6 +57,9 @@ t.test('a SimpleJWT refresh token is exchanged for a Tessera pair, once', async 
     t.equal(signature, hmacSignature(`${header}.${payload}`, SIGNING_KEY), 'signed with Tessera\'s key')
   }
   t.equal((await get(app, '/api/users/me/', pair.access)).statusCode, 200)
+  const sessions = await get(app, '/api/sessions/', pair.access)
+  t.equal(sessions.json().length, 1, 'the exchange started a Tessera session')
+  t.equal(sessions.json()[0].current, true)
   t.equal((await post(app, '/api/token/refresh/', { refresh: pair.refresh })).statusCode, 200, 'the Tessera refresh token refreshes')
 
   const second = await post(app, '/api/token/refresh/', { refresh: legacy.refresh })
