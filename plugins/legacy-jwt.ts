@@ -1,6 +1,5 @@
 import { createVerifier } from 'fast-jwt'
 import fp from 'fastify-plugin'
-import { ConfigError } from '../src/config.js'
 
 // The cut-over from DRF + SimpleJWT: with LEGACY_SIMPLEJWT_SIGNING_KEY and
 // LEGACY_SIMPLEJWT_UNTIL, a token that fails the signature check under
@@ -14,12 +13,9 @@ import { ConfigError } from '../src/config.js'
 export default fp(async app => {
   const { config } = app
   const key = config.legacySimplejwtSigningKey
-  if (key === undefined && config.legacySimplejwtUntil === undefined) return
-  if (key === undefined || config.legacySimplejwtUntil === undefined) {
-    throw new ConfigError('LEGACY_SIMPLEJWT_SIGNING_KEY and LEGACY_SIMPLEJWT_UNTIL go together: the cut-over needs its end')
-  }
+  // The two settings go together and the date is real: src/config.ts checks it before anything opens.
+  if (key === undefined || config.legacySimplejwtUntil === undefined) return
   const until = Date.parse(config.legacySimplejwtUntil) / 1000
-  if (Number.isNaN(until)) throw new ConfigError(`LEGACY_SIMPLEJWT_UNTIL=${JSON.stringify(config.legacySimplejwtUntil)} is not a date`)
 
   // Expiry is SimpleJWT's check, in src/tokens/claims.ts, as for Tessera's tokens.
   const verifyLegacy = createVerifier({ key, algorithms: ['HS256'], ignoreExpiration: true, ignoreNotBefore: true })

@@ -89,6 +89,14 @@ function assertValid (config: Config): void {
       problems.push(`${s.env}=${JSON.stringify(String(value))} is not valid: expected ${s.accepts}`)
     }
   }
+  // Settings that only make sense together, checked here so that a bad pair
+  // stops start-up before a database or a listener is opened.
+  const { legacySimplejwtSigningKey: legacyKey, legacySimplejwtUntil: legacyUntil } = config
+  if ((legacyKey === undefined) !== (legacyUntil === undefined)) {
+    problems.push('LEGACY_SIMPLEJWT_SIGNING_KEY and LEGACY_SIMPLEJWT_UNTIL go together: the cut-over needs its end')
+  } else if (legacyUntil !== undefined && Number.isNaN(Date.parse(legacyUntil))) {
+    problems.push(`LEGACY_SIMPLEJWT_UNTIL=${JSON.stringify(legacyUntil)} is not a date`)
+  }
   if (problems.length > 0) throw new ConfigError(problems.join('\n'))
 }
 
