@@ -1,14 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { ChildProcess } from 'node:child_process'
 import postgres from 'postgres'
 import t from 'tap'
 import { buildApp } from '../src/app.js'
 import { configWith } from '../src/config.js'
 import { setUserActive } from '../src/users/accounts.js'
 import { FAST_ARGON2, freshDatabaseUrl, PASSWORD, SIGNING_KEY, TEST_DATABASE_URL } from './helpers/app.js'
-import { isolatedEnv, startNode } from './helpers/spawn.js'
+import { startServer } from './helpers/server.js'
+import { isolatedEnv } from './helpers/spawn.js'
 
 // Several instances on one PostgreSQL: what one ends, the others refuse
 // within a second, with no query per request (LISTEN/NOTIFY). PGlite is one
@@ -17,25 +17,9 @@ import { isolatedEnv, startNode } from './helpers/spawn.js'
 interface Instance { url: string, logs: Array<Record<string, unknown>>, stop: () => Promise<number | null> }
 
 async function startInstance (env: NodeJS.ProcessEnv): Promise<Instance> {
-  const child: ChildProcess = startNode('src/server.ts', [], env)
-  const logs: Array<Record<string, unknown>> = []
-  let buffer = ''
-  const exited = new Promise<number | null>(resolve => child.on('close', resolve))
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', chunk => {
-      buffer += chunk
-      let newline
-      while ((newline = buffer.indexOf('\n')) >= 0) {
-        const line = JSON.parse(buffer.slice(0, newline)) as Record<string, unknown>
-        buffer = buffer.slice(newline + 1)
-        logs.push(line)
-        const match = /^Server listening at (http:\/\/127\.0\.0\.1:\d+)$/.exec(String(line.msg))
-        if (match !== null) resolve(match[1]!)
-      }
-    })
-    exited.then(code => reject(new Error(`instance exited with ${code}`)), reject)
-  })
-  return { url, logs, stop: async () => { child.kill('SIGTERM'); return await exited } }
+  const { child, url, logs, exited } = await startServer(env)
+  // logs() is the live list of the instance's log lines.
+  return { url, logs: logs(), stop: async () => { child.kill('SIGTERM'); return await exited } }
 }
 
 interface Reply { status: number, body: string }
