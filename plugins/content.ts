@@ -35,9 +35,29 @@ export async function plainJsonContentType (_request: FastifyRequest, reply: Fas
   return payload
 }
 
+/** Auth bodies are flat objects; deeper nesting than this is refused before parsing. */
+export const MAX_JSON_DEPTH = 32
+
+/** Whether JSON text opens more than `max` arrays or objects inside one another (strings skipped). */
+export function nestedDeeperThan (text: string, max: number): boolean {
+  let depth = 0
+  for (let at = 0; at < text.length; at++) {
+    const char = text.charCodeAt(at)
+    if (char === 0x22) { // a string: skip to its closing quote
+      for (at++; at < text.length && text.charCodeAt(at) !== 0x22; at++) if (text.charCodeAt(at) === 0x5c) at++
+    } else if (char === 0x5b || char === 0x7b) {
+      if (++depth > max) return true
+    } else if (char === 0x5d || char === 0x7d) {
+      depth--
+    }
+  }
+  return false
+}
+
 function parseJson (_request: FastifyRequest, body: string, done: (error: Error | null, body?: unknown) => void): void {
   // DRF reads an empty body as an empty object.
   if (body.trim() === '') return done(null, {})
+  if (nestedDeeperThan(body, MAX_JSON_DEPTH)) return done(parseError(`nested deeper than ${MAX_JSON_DEPTH} levels`))
   let parsed: unknown
   try {
     parsed = JSON.parse(body)

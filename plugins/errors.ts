@@ -1,6 +1,8 @@
+import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { ApiError, bodyTooLarge, malformedRequest, notFound, serverError } from '../src/errors.js'
+import { isDatabaseUnavailable } from '../src/db/errors.js'
+import { ApiError, bodyTooLarge, headersTooLarge, malformedRequest, notFound, serverError, serviceUnavailable } from '../src/errors.js'
 
 export const WWW_AUTHENTICATE = 'Bearer realm="api"'
 
@@ -9,8 +11,30 @@ function toApiError (error: FastifyError): ApiError {
   if (error instanceof ApiError) return error
   // Unsupported media types never get here: the catch-all parser answers them (plugins/content.ts).
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return bodyTooLarge()
+  if (isDatabaseUnavailable(error)) return serviceUnavailable()
   const status = error.statusCode ?? 500
   return status >= 400 && status < 500 ? malformedRequest() : serverError()
+}
+
+/**
+ * Node's HTTP parser refuses a request before Fastify sees it (headers over
+ * 16 KiB, a malformed request line, a client too slow): answered here, with
+ * the same JSON bodies as everything else, and the connection closed.
+ */
+export function clientErrorHandler (error: Error & { code?: string }, socket: Socket): void {
+  // A reset connection has no one left to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  const [status, reason, body] = error.code === 'HPE_HEADER_OVERFLOW'
+    ? [431, 'Request Header Fields Too Large', headersTooLarge().body]
+    /* c8 ignore next 2: Node checks REQUEST_TIMEOUT every 30 s, too slow a wait for the suite */
+    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', { detail: 'Request timeout.' }]
+      : [400, 'Bad Request', malformedRequest().body]
+  const text = JSON.stringify(body)
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`)
+  }
+  socket.destroy()
 }
 
 // The error handler must be set before the routes are registered: each route
@@ -18,7 +42,8 @@ function toApiError (error: FastifyError): ApiError {
 export default fp(async (app: FastifyInstance) => {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const apiError = toApiError(error)
-    if (apiError.statusCode >= 500) request.log.error({ err: error }, 'request failed')
+    if (apiError.statusCode === 503 && !(error instanceof ApiError)) request.log.warn({ err: error }, 'database unreachable: answered 503')
+    else if (apiError.statusCode >= 500) request.log.error({ err: error }, 'request failed')
     if (apiError.statusCode === 401) reply.header('www-authenticate', WWW_AUTHENTICATE)
     return reply.code(apiError.statusCode).headers(apiError.headers).header('content-type', 'application/json').send(apiError.body)
   })

@@ -6,6 +6,13 @@ import { nameSharedSchemas } from '../src/schemas/components.js'
 
 export const BEARER_AUTH = [{ bearerAuth: [] }]
 
+/** @fastify/swagger-ui's static policy, less what it allows from other hosts (https:, its online validator) and the upgrade of http. */
+export function swaggerUiPolicy (policy: string): string {
+  return policy.split(';').map(directive => directive.trim()).filter(directive => directive !== '' && directive !== 'upgrade-insecure-requests')
+    .map(directive => directive.split(/\s+/).filter(source => source !== 'https:' && source !== 'validator.swagger.io').join(' '))
+    .join('; ')
+}
+
 // The OpenAPI document, generated from the routes' TypeBox schemas, served at
 // /openapi.json, with Swagger UI at /docs (its files are bundled: it works
 // with no network).
@@ -24,7 +31,8 @@ export default fp(async (app: FastifyInstance) => {
         { name: 'tokens', description: 'Obtain, refresh, verify and blacklist JSON web tokens.' },
         { name: 'users', description: 'Registration and the current user.' },
         { name: 'protected', description: 'Example routes that need an access token.' },
-        { name: 'keys', description: 'The public keys other services verify tokens with.' }
+        { name: 'keys', description: 'The public keys other services verify tokens with.' },
+        { name: 'health', description: 'Liveness and readiness, for load balancers and orchestrators.' }
       ],
       components: {
         securitySchemes: {
@@ -35,11 +43,18 @@ export default fp(async (app: FastifyInstance) => {
     // Only the OpenAPI form is generated here (never Swagger 2.0).
     transformObject: document => nameSharedSchemas((document as { openapiObject: object }).openapiObject)
   })
-  await app.register(swaggerUi, {
-    routePrefix: '/docs',
-    uiConfig: { persistAuthorization: false, tryItOutEnabled: false },
-    // Swagger UI would otherwise send the document to an online validator.
-    validatorUrl: false
-  })
+  // SWAGGER_UI=false closes the pages; the document stays at /openapi.json.
+  if (app.config.swaggerUi !== false) {
+    await app.register(swaggerUi, {
+      routePrefix: '/docs',
+      uiConfig: { persistAuthorization: false, tryItOutEnabled: false },
+      // Swagger UI would otherwise send the document to an online validator.
+      validatorUrl: false,
+      // A content security policy of its own (the API's allows nothing): its bundled files and the hashes of
+      // its inline script and style, nothing from elsewhere.
+      staticCSP: true,
+      transformStaticCSP: swaggerUiPolicy
+    })
+  }
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 }, { name: 'tessera-swagger' })

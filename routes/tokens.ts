@@ -22,14 +22,14 @@ export default async function tokenRoutes (fastify: FastifyInstance): Promise<vo
     tags,
     consumes: FORMS,
     body: TokenObtainBody,
-    response: { 200: TokenPair, ...errorResponses({ body: TokenObtainBody, unauthorized: true }) }
+    response: { 200: TokenPair, ...errorResponses({ body: TokenObtainBody, unauthorized: true, throttled: true }) }
   })
 
   for (const [url, operationId, summary] of [
     ['/api/token/', 'obtainTokenPair', 'Obtain a token pair'],
     ['/login/', 'login', 'Obtain a token pair (alias of /api/token/)']
   ] as const) {
-    app.post(url, { schema: obtainSchema(operationId, summary) }, async request => {
+    app.post(url, { schema: obtainSchema(operationId, summary), preValidation: app.throttle('login') }, async request => {
       const { username, password } = request.body
       const user = await authenticateUser(app.accounts, username, password)
       if (user === null) throw noActiveAccount()
@@ -50,8 +50,9 @@ export default async function tokenRoutes (fastify: FastifyInstance): Promise<vo
       tags,
       consumes: FORMS,
       body: RefreshBody,
-      response: { 200: RefreshResponse, ...errorResponses({ body: RefreshBody, unauthorized: true }) }
-    }
+      response: { 200: RefreshResponse, ...errorResponses({ body: RefreshBody, unauthorized: true, throttled: true }) }
+    },
+    preValidation: app.throttle('refresh')
   }, async request => await refreshAccessToken(app.tokens, request.body.refresh))
   refuseOtherMethods(app, '/api/token/refresh/', ['POST'])
 

@@ -2,8 +2,13 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import authenticate from '../plugins/authenticate.js'
 import configPlugin from '../plugins/config.js'
 import content, { plainJsonContentType, requireJsonAccept } from '../plugins/content.js'
+import cors from '../plugins/cors.js'
 import db from '../plugins/db.js'
-import errors from '../plugins/errors.js'
+import errors, { clientErrorHandler } from '../plugins/errors.js'
+import overload from '../plugins/overload.js'
+import securityHeaders from '../plugins/security-headers.js'
+import throttle from '../plugins/throttle.js'
+import healthRoutes from '../routes/health.js'
 import jwt from '../plugins/jwt.js'
 import legacyJwt from '../plugins/legacy-jwt.js'
 import swagger from '../plugins/swagger.js'
@@ -18,6 +23,20 @@ import type { Config } from './config.js'
 
 // Auth bodies are a few hundred bytes; this leaves room and refuses floods.
 export const BODY_LIMIT = 16 * 1024
+/** A request must arrive whole within this (slow-loris clients hold sockets otherwise). */
+export const REQUEST_TIMEOUT_MS = 30_000
+
+/** Fastify's trustProxy from TRUST_PROXY: whom to believe about the client's address (X-Forwarded-For). */
+export function trustProxyOption (trustProxy: string | undefined): boolean | string | ((address: string, hop: number) => boolean) {
+  if (trustProxy === undefined || trustProxy === 'false') return false
+  if (trustProxy === 'true') return true
+  if (/^\d+$/.test(trustProxy)) {
+    // A hop count: the client is that many addresses back along X-Forwarded-For.
+    const hops = Number(trustProxy)
+    return (_address, hop) => hop < hops
+  }
+  return trustProxy.split(',').map(entry => entry.trim()).join(',')
+}
 
 /** Paths that must never reach a log line in clear. */
 const SECRET_KEYS = ['password', 'old_password', 'new_password', 'token', 'refresh', 'access', 'authorization', 'cookie']
@@ -45,13 +64,23 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     logger,
     bodyLimit: BODY_LIMIT,
     routerOptions: { ignoreTrailingSlash: true },
-    return503OnClosing: true
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    trustProxy: trustProxyOption(config.trustProxy),
+    clientErrorHandler,
+    // While shutting down, a request arriving on an open keep-alive connection
+    // is still served (with Connection: close), not refused with Fastify's own 503.
+    return503OnClosing: false
   })
 
   await app.register(configPlugin, { config })
+  await app.register(securityHeaders)
+  await app.register(cors)
   await app.register(db)
   await app.register(sessions)
   await app.register(users)
+  // After the database opens: PGlite's start-up stalls the loop once, which is not overload.
+  await app.register(overload)
+  await app.register(throttle)
   await app.register(jwt)
   await app.register(legacyJwt)
   await app.register(authenticate)
@@ -65,6 +94,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     await api.register(tokenRoutes)
     await api.register(registerRoutes)
     await api.register(jwksRoutes)
+    await api.register(healthRoutes)
     await api.register(async scope => {
       scope.addHook('onRequest', scope.authenticate)
       await scope.register(protectedRoutes)

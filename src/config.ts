@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { allowedOrigins } from './origins.js'
 
 // Every setting has one entry here: its environment variable, how the text of
 // that variable is read, and the schema its value must satisfy. The Config
@@ -9,6 +10,9 @@ const UNIT_SECONDS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 8
 
 // ISO 8601: a date (midnight UTC), or a date and time with Z or an offset.
 const LEGACY_UNTIL_PATTERN = '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2}))?$'
+
+// TRUST_PROXY: a boolean, a hop count, or addresses / CIDR ranges separated by commas.
+const TRUST_PROXY_PATTERN = '^(true|false|\\d{1,2}|[0-9A-Fa-f.:/]+(\\s*,\\s*[0-9A-Fa-f.:/]+)*)$'
 
 type Reader = 'string' | 'integer' | 'boolean' | 'duration'
 
@@ -44,7 +48,20 @@ export const settings = {
   legacySimplejwtUntil: setting('LEGACY_SIMPLEJWT_UNTIL', 'string', Type.Optional(Type.String({ pattern: LEGACY_UNTIL_PATTERN })), 'a date, or a date and time in UTC or with an offset (2026-12-31, 2026-12-31T12:00:00Z)'),
   userCacheTtl: setting('USER_CACHE_TTL', 'duration', Type.Integer({ minimum: 1, default: 60 }), 'a positive duration in seconds, or with an s/m/h/d suffix (60, 1m)'),
   userCacheSize: setting('USER_CACHE_SIZE', 'integer', Type.Integer({ minimum: 1, default: 100000 }), 'how many users\' states to keep in memory, at least 1'),
-  logLevel: setting('LOG_LEVEL', 'string', Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' }), 'fatal, error, warn, info, debug, trace or silent')
+  logLevel: setting('LOG_LEVEL', 'string', Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' }), 'fatal, error, warn, info, debug, trace or silent'),
+  corsOrigins: setting('CORS_ORIGINS', 'string', Type.Optional(Type.String({ minLength: 1 })), 'a comma-separated list of origins (https://app.example.com) allowed to call the API from a browser; none by default'),
+  tesseraEnv: setting('TESSERA_ENV', 'string', Type.Union([Type.Literal('development'), Type.Literal('production')], { default: 'development' }), 'development or production (production refuses unsafe settings at start-up)'),
+  trustProxy: setting('TRUST_PROXY', 'string', Type.Optional(Type.String({ pattern: TRUST_PROXY_PATTERN })), 'false (clients connect directly), true (trust every proxy), a number of proxy hops, or a comma-separated list of proxy addresses or CIDR ranges'),
+  swaggerUi: setting('SWAGGER_UI', 'boolean', Type.Optional(Type.Boolean()), 'true or false: Swagger UI at /docs (on unless false; TESSERA_ENV=production asks for it explicitly)'),
+  throttleAddressLimit: setting('THROTTLE_ADDRESS_LIMIT', 'integer', Type.Integer({ minimum: 0, default: 30 }), 'requests a client address may make to each credential route per THROTTLE_ADDRESS_WINDOW; 0 turns it off'),
+  throttleAddressWindow: setting('THROTTLE_ADDRESS_WINDOW', 'duration', Type.Integer({ minimum: 1, default: 60 }), 'a positive duration in seconds, or with an s/m/h/d suffix (60, 1m)'),
+  throttleUsernameLimit: setting('THROTTLE_USERNAME_LIMIT', 'integer', Type.Integer({ minimum: 0, default: 10 }), 'attempts on one username (login, registration) per THROTTLE_USERNAME_WINDOW; 0 turns it off'),
+  throttleUsernameWindow: setting('THROTTLE_USERNAME_WINDOW', 'duration', Type.Integer({ minimum: 1, default: 300 }), 'a positive duration in seconds, or with an s/m/h/d suffix (300, 5m)'),
+  redisUrl: setting('REDIS_URL', 'string', Type.Optional(Type.String({ pattern: '^rediss?://' })), 'a redis:// or rediss:// URL: throttling counters are then shared by every instance'),
+  redisKeyPrefix: setting('REDIS_KEY_PREFIX', 'string', Type.String({ minLength: 1, maxLength: 100, default: 'tessera:' }), 'the prefix of Tessera\'s Redis keys'),
+  databaseTimeout: setting('DATABASE_TIMEOUT', 'duration', Type.Integer({ minimum: 1, maximum: 300, default: 5 }), 'how long a connection attempt or a statement may take before the request gets a 503: 1 to 300 seconds'),
+  databaseStartupTimeout: setting('DATABASE_STARTUP_TIMEOUT', 'duration', Type.Integer({ minimum: 0, default: 120 }), 'how long start-up retries an unreachable database before giving up (0: forever)'),
+  maxEventLoopDelay: setting('MAX_EVENT_LOOP_DELAY', 'integer', Type.Integer({ minimum: 0, default: 1000 }), 'milliseconds of event-loop delay beyond which requests are shed with a 503; 0 turns it off')
 }
 
 type Settings = typeof settings
@@ -97,7 +114,45 @@ function assertValid (config: Config): void {
   } else if (legacyUntil !== undefined && Number.isNaN(Date.parse(legacyUntil))) {
     problems.push(`LEGACY_SIMPLEJWT_UNTIL=${JSON.stringify(legacyUntil)} is not a date`)
   }
+  problems.push(...corsOriginProblems(config), ...productionProblems(config))
   if (problems.length > 0) throw new ConfigError(problems.join('\n'))
+}
+
+function corsOriginProblems (config: Config): string[] {
+  return allowedOrigins(config).filter(origin => !isOrigin(origin))
+    .map(origin => `CORS_ORIGINS has ${JSON.stringify(origin)}, which is not an origin: expected a scheme and a host, like https://app.example.com`)
+}
+
+function isOrigin (text: string): boolean {
+  try {
+    const url = new URL(text)
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === text
+  } catch {
+    return false
+  }
+}
+
+const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost)$/i
+/** The length of 32 random bytes in base64: what `openssl rand -base64 32` prints. */
+export const PRODUCTION_KEY_LENGTH = 43
+
+/** TESSERA_ENV=production: settings that are fine on a laptop and unsafe on a server, each with its fix. */
+function productionProblems (config: Config): string[] {
+  if (config.tesseraEnv !== 'production') return []
+  const problems: string[] = []
+  if (config.jwtSigningKey === undefined && config.jwtKeys === undefined) {
+    problems.push('TESSERA_ENV=production needs an explicit signing key: set JWT_SIGNING_KEY (openssl rand -base64 32) or JWT_KEYS (npm run keys:generate)')
+  }
+  if (config.jwtSigningKey !== undefined && config.jwtSigningKey.length < PRODUCTION_KEY_LENGTH) {
+    problems.push(`TESSERA_ENV=production needs a JWT_SIGNING_KEY of at least ${PRODUCTION_KEY_LENGTH} characters (this one has ${config.jwtSigningKey.length}): make one with openssl rand -base64 32`)
+  }
+  if (config.swaggerUi === undefined) {
+    problems.push('TESSERA_ENV=production would serve Swagger UI at /docs: set SWAGGER_UI=false to close it, or SWAGGER_UI=true to keep it open on purpose')
+  }
+  if (config.trustProxy === undefined && !LOOPBACK.test(config.host)) {
+    problems.push(`TESSERA_ENV=production listens beyond loopback (HOST=${config.host}) with TRUST_PROXY undecided: set TRUST_PROXY=false when clients connect directly, or to the proxies' addresses (or true, or a hop count) behind a reverse proxy`)
+  }
+  return problems
 }
 
 /** Reads the settings from environment variables; a bad value names the variable and what it accepts. */

@@ -52,3 +52,12 @@ export const methodNotAllowed = (method: string, allow: string) =>
 export const notAcceptable = () => new ApiError(406, { detail: 'Could not satisfy the request Accept header.' })
 export const notFound = () => new ApiError(404, { detail: 'Not found.' })
 export const serverError = () => new ApiError(500, { detail: 'A server error occurred.' })
+
+// Hardening: limits, throttling, faults and overload
+/** DRF's throttled 429, with its Retry-After header. */
+export const throttled = (seconds: number) =>
+  new ApiError(429, { detail: `Request was throttled. Expected available in ${seconds} second${seconds === 1 ? '' : 's'}.` }, { 'retry-after': String(seconds) })
+/** The database is unreachable, or the process is overloaded: try again shortly. */
+export const serviceUnavailable = (retryAfterSeconds = 5) =>
+  new ApiError(503, { detail: 'Service temporarily unavailable.', code: 'service_unavailable' }, { 'retry-after': String(retryAfterSeconds) })
+export const headersTooLarge = () => new ApiError(431, { detail: 'Request header fields are too large.' })

@@ -25,7 +25,7 @@ t.test('the document describes every route, its bodies and every error', async t
   const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, operation]) => ({ path, method, operation })))
   t.same(operations.map(o => `${o.method.toUpperCase()} ${o.path}`).sort(), [
-    'DELETE /api/sessions/{id}/', 'GET /.well-known/jwks.json', 'GET /api/sessions/', 'GET /api/users/me/', 'GET /private/', 'GET /protected/',
+    'DELETE /api/sessions/{id}/', 'GET /.well-known/jwks.json', 'GET /api/sessions/', 'GET /health/live/', 'GET /health/ready/', 'GET /api/users/me/', 'GET /private/', 'GET /protected/',
     'POST /api/token/', 'POST /api/token/blacklist/', 'POST /api/token/logout/', 'POST /api/token/refresh/', 'POST /api/token/verify/',
     'POST /api/users/me/password/', 'POST /login/', 'POST /register/'
   ])
@@ -44,14 +44,17 @@ t.test('the document describes every route, its bodies and every error', async t
       else t.ok(response.content?.['application/json']?.schema, `${name} ${status} has a JSON body schema`)
     }
     const statuses = Object.keys(operation.responses)
-    for (const status of ['405', '406', '500']) t.ok(statuses.includes(status), `${name} documents ${status}`)
+    for (const status of ['405', '406', '500', '503']) t.ok(statuses.includes(status), `${name} documents ${status}`)
+    const throttled = ['/api/token/', '/login/', '/register/', '/api/token/refresh/'].includes(path)
+    t.equal(statuses.includes('429'), throttled, `${name} documents 429 when throttled`)
     if (method === 'post') {
       t.same(Object.keys(operation.requestBody!.content), ['application/json', 'application/x-www-form-urlencoded'], `${name} takes JSON and forms`)
       t.ok(operation.requestBody!.content['application/json']!.example, `${name} has a request example`)
       for (const status of ['400', '413', '415']) t.ok(statuses.includes(status), `${name} documents ${status}`)
     }
-    const isPublic = path === '/.well-known/jwks.json' || (method === 'post' && !['/api/token/logout/', '/api/users/me/password/'].includes(path))
-    t.equal(statuses.includes('401'), path !== '/register/' && path !== '/.well-known/jwks.json', `${name} documents 401 unless public and token-free`)
+    const tokenFree = path === '/.well-known/jwks.json' || path.startsWith('/health/')
+    const isPublic = tokenFree || (method === 'post' && !['/api/token/logout/', '/api/users/me/password/'].includes(path))
+    t.equal(statuses.includes('401'), path !== '/register/' && !tokenFree, `${name} documents 401 unless public and token-free`)
     t.same(operation.security, isPublic ? [] : [{ bearerAuth: [] }], `${name} security (public: an empty list)`)
   }
 })
@@ -59,7 +62,8 @@ t.test('the document describes every route, its bodies and every error', async t
 t.test('the shared shapes are named components, referenced by the responses', async t => {
   const document = JSON.parse(await generateOpenApi()) as Document & { components: { schemas: Record<string, unknown> } }
   t.same(Object.keys(document.components.schemas).sort(),
-    ['AuthenticationError', 'Detail', 'RefreshedTokens', 'RegisteredUser', 'TokenPair', 'User', 'ValidationError'])
+    ['AuthenticationError', 'Detail', 'RefreshedTokens', 'RegisteredUser', 'ServiceUnavailable', 'TokenPair', 'User', 'ValidationError'])
+  t.same(schema('/health/ready/', 'get', '503'), { $ref: '#/components/schemas/ServiceUnavailable' })
   const schema = (path: string, method: string, status: string) =>
     document.paths[path]![method]!.responses[status]!.content!['application/json']!.schema
   t.same(schema('/api/token/', 'post', '200'), { $ref: '#/components/schemas/TokenPair' })

@@ -25,5 +25,8 @@ t.test('entries expire after the TTL', async t => {
   t.same(cache.get(1), { isActive: true })
   now += 1
   t.equal(cache.get(1), undefined, 'expired at ttl')
-  t.equal(cache.size, 0, 'and dropped')
+  t.same(cache.stale(1), { isActive: true }, 'kept as the last state known, for a database outage')
+  t.equal(cache.stale(2), undefined)
+  cache.set(1, { isActive: false })
+  t.same(cache.get(1), { isActive: false }, 'replaced when read again')
 })

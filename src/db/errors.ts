@@ -8,3 +8,23 @@ export function sqlState (error: unknown): string | undefined {
 }
 
 export const UNIQUE_VIOLATION = '23505'
+
+// The database cannot be reached, or is going away: the request may succeed
+// later, so it gets a 503 rather than a 500. Node's socket errors and
+// postgres.js's own codes; SQLSTATE class 08 (connection exception), 57P01-3
+// (shutting down, crashed, starting up), 53300 (too many connections) and
+// 57014 (statement_timeout: DATABASE_TIMEOUT passed).
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH',
+  'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED',
+  '57P01', '57P02', '57P03', '53300', '57014'
+])
+
+export function isDatabaseUnavailable (error: unknown): boolean {
+  for (let e = error as { code?: unknown, cause?: unknown, errors?: unknown } | undefined; e !== undefined && e !== null; e = e.cause as typeof e) {
+    if (typeof e.code === 'string' && (UNAVAILABLE_CODES.has(e.code) || e.code.startsWith('08'))) return true
+    // Node's connect to a host name with several addresses fails with an AggregateError of them.
+    if (Array.isArray(e.errors) && e.errors.some(isDatabaseUnavailable)) return true
+  }
+  return false
+}

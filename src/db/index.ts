@@ -29,18 +29,26 @@ const migrationsFolder = join(projectRoot, 'drizzle')
 // Any constant works; it only has to be the same for every instance.
 const MIGRATION_LOCK_KEY = 7_420_113_001
 
-export function createDb (config: Pick<Config, 'databaseUrl' | 'dataDir'>): Database {
+export function createDb (config: Pick<Config, 'databaseUrl' | 'dataDir'> & Partial<Pick<Config, 'databaseTimeout'>>): Database {
   /* c8 ignore next: the PostgreSQL lane, as createPostgresDb below */
-  if (config.databaseUrl !== undefined) return createPostgresDb(config.databaseUrl)
+  if (config.databaseUrl !== undefined) return createPostgresDb(config.databaseUrl, config.databaseTimeout ?? 5)
   return createPgliteDb(config.dataDir)
 }
 
 /* c8 ignore start: runs in the PostgreSQL lane (TEST_DATABASE_URL), which .ci/run runs on every
-   submission; the default lane (PGlite) has no PostgreSQL server to connect to. */
-function createPostgresDb (url: string): Database {
+   submission, and in test/database-faults.test.ts; the default lane's other files have no server. */
+/**
+ * postgres.js, with every wait bounded by DATABASE_TIMEOUT (seconds): a
+ * connection attempt (connect_timeout) and a statement (statement_timeout,
+ * enforced by the server), so that no request hangs on an unreachable or
+ * stuck database (plugins/errors.ts answers those 503). The pool reconnects
+ * on its own when the server is back.
+ */
+function createPostgresDb (url: string, timeoutSeconds: number): Database {
   const client = postgres(url, {
     max: 10,
-    connect_timeout: 10,
+    connect_timeout: timeoutSeconds,
+    connection: { statement_timeout: timeoutSeconds * 1000 },
     // Migrations print NOTICEs ("already exists, skipping"); they are not news.
     onnotice: () => {}
   })

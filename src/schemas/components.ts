@@ -1,5 +1,5 @@
 import type { TSchema } from '@sinclair/typebox'
-import { AuthenticationError, Detail } from './errors.js'
+import { AuthenticationError, Detail, ServiceUnavailable } from './errors.js'
 import { RefreshResponse, TokenPair } from './tokens.js'
 import { CurrentUser, RegisteredUser } from './users.js'
 
@@ -13,7 +13,7 @@ type JsonObject = Record<string, unknown>
 
 /** The named response shapes; a body equal to one of them (its description and examples aside) becomes a `$ref`. */
 const NAMED_RESPONSES: Record<string, TSchema> = {
-  TokenPair, RefreshedTokens: RefreshResponse, User: CurrentUser, RegisteredUser, Detail, AuthenticationError
+  TokenPair, RefreshedTokens: RefreshResponse, User: CurrentUser, RegisteredUser, Detail, AuthenticationError, ServiceUnavailable
 }
 
 const VALIDATION_ERROR = 'ValidationError'

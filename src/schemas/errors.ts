@@ -48,10 +48,19 @@ interface ErrorResponses {
   body: TObject | null
   /** Whether the route can answer 401. */
   unauthorized?: boolean
+  /** Whether the route is throttled (429). */
+  throttled?: boolean
 }
 
+export const ServiceUnavailable = Type.Object({
+  detail: Type.String({ examples: ['Service temporarily unavailable.'] }),
+  code: Type.String({ examples: ['service_unavailable'] })
+}, {
+  description: 'The database is unreachable or the server is overloaded; try again after `Retry-After` seconds.'
+})
+
 /** The error responses a route can give, for its response schema. */
-export function errorResponses ({ body, unauthorized = false }: ErrorResponses): Record<number, TSchema> {
+export function errorResponses ({ body, unauthorized = false, throttled = false }: ErrorResponses): Record<number, TSchema> {
   const responses: Record<number, TSchema> = {}
   if (body !== null) responses[400] = ValidationError(body)
   if (unauthorized) responses[401] = AuthenticationError
@@ -61,6 +70,13 @@ export function errorResponses ({ body, unauthorized = false }: ErrorResponses):
     responses[413] = Type.Object(Detail.properties, { description: 'The body is larger than the limit.' })
     responses[415] = Type.Object(Detail.properties, { description: 'The body is neither JSON nor form-encoded.' })
   }
+  if (throttled) {
+    responses[429] = Type.Object(Detail.properties, {
+      description: 'Too many attempts from this address or on this username; `Retry-After` says when to try again.',
+      examples: [{ detail: 'Request was throttled. Expected available in 42 seconds.' }]
+    })
+  }
   responses[500] = Type.Object(Detail.properties, { description: 'An unexpected error; the body says nothing of it.' })
+  responses[503] = ServiceUnavailable
   return responses
 }

@@ -21,12 +21,17 @@ export class UserStatusCache {
 
   get (id: number): UserStatus | undefined {
     const entry = this.#entries.get(id)
-    if (entry === undefined) return undefined
+    // An expired entry stays (until it is replaced or evicted) for stale() to read.
+    if (entry === undefined || entry.expiresAt <= this.now()) return undefined
     this.#entries.delete(id)
-    if (entry.expiresAt <= this.now()) return undefined
     // Map keeps insertion order: re-inserting marks it most recently used.
     this.#entries.set(id, entry)
     return entry.status
+  }
+
+  /** The last state known, expired or not: what protected routes use while the database is unreachable. */
+  stale (id: number): UserStatus | undefined {
+    return this.#entries.get(id)?.status
   }
 
   set (id: number, status: UserStatus): void {

@@ -1,3 +1,4 @@
+import { isDatabaseUnavailable } from '../db/errors.js'
 import type { Db } from '../db/index.js'
 import type { UserStatusCache } from './status-cache.js'
 import { findUserStatus, type UserStatus } from './store.js'
@@ -13,7 +14,15 @@ export function cachedUserStatus (db: Db, cache: UserStatusCache): UserStatusLoo
   return async id => {
     const cached = cache.get(id)
     if (cached !== undefined) return cached
-    const status = await findUserStatus(db, id)
+    let status: UserStatus | undefined
+    try {
+      status = await findUserStatus(db, id)
+    } catch (error) {
+      // The database is unreachable: the last state known answers (nothing can change a user meanwhile).
+      const stale = cache.stale(id)
+      if (stale !== undefined && isDatabaseUnavailable(error)) return stale
+      throw error
+    }
     if (status !== undefined) cache.set(id, status)
     return status
   }

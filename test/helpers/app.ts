@@ -36,6 +36,15 @@ export async function freshDatabaseUrl (t: Teardown): Promise<string | undefined
 /** Cheap argon2 parameters: the suite hashes often. The defaults are tested on their own. */
 export const FAST_ARGON2 = { argon2MemoryKib: 1024, argon2Iterations: 1 }
 
+/**
+ * Throttling off: a test file logs in from one address far more often than a
+ * person would. Load shedding off: building an app (PGlite compiles its
+ * WebAssembly) stalls the event loop, and the suite's other apps in the same
+ * process would shed their next requests. test/throttle.test.ts and
+ * test/overload.test.ts turn them on.
+ */
+export const HARDENING_OFF = { throttleAddressLimit: 0, throttleUsernameLimit: 0, maxEventLoopDelay: 0 }
+
 export async function testConfig (t: Teardown, overrides: Partial<Config> = {}): Promise<Config> {
   const databaseUrl = await freshDatabaseUrl(t)
   return configWith({
@@ -43,6 +52,7 @@ export async function testConfig (t: Teardown, overrides: Partial<Config> = {}):
     dataDir: MEMORY_DATA_DIR,
     logLevel: 'silent',
     ...FAST_ARGON2,
+    ...HARDENING_OFF,
     ...(databaseUrl === undefined ? {} : { databaseUrl }),
     ...overrides
   })
