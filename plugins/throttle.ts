@@ -43,6 +43,7 @@ export default fp(async app => {
     ? memoryCounterStore()
     : redisCounterStore(config.redisUrl, config.redisKeyPrefix)
   app.addHook('onClose', async () => await store.close())
+  await store.ready()
   const byAddress: Limit = { limit: config.throttleAddressLimit, windowMs: config.throttleAddressWindow * 1000 }
   const byUsername: Limit = { limit: config.throttleUsernameLimit, windowMs: config.throttleUsernameWindow * 1000 }
 

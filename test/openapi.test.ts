@@ -25,7 +25,7 @@ t.test('the document describes every route, its bodies and every error', async t
   const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, operation]) => ({ path, method, operation })))
   t.same(operations.map(o => `${o.method.toUpperCase()} ${o.path}`).sort(), [
-    'DELETE /api/sessions/{id}/', 'GET /.well-known/jwks.json', 'GET /api/sessions/', 'GET /health/live/', 'GET /health/ready/', 'GET /api/users/me/', 'GET /private/', 'GET /protected/',
+    'DELETE /api/sessions/{id}/', 'GET /.well-known/jwks.json', 'GET /api/sessions/', 'GET /api/users/me/', 'GET /health/live/', 'GET /health/ready/', 'GET /private/', 'GET /protected/',
     'POST /api/token/', 'POST /api/token/blacklist/', 'POST /api/token/logout/', 'POST /api/token/refresh/', 'POST /api/token/verify/',
     'POST /api/users/me/password/', 'POST /login/', 'POST /register/'
   ])
@@ -63,13 +63,13 @@ t.test('the shared shapes are named components, referenced by the responses', as
   const document = JSON.parse(await generateOpenApi()) as Document & { components: { schemas: Record<string, unknown> } }
   t.same(Object.keys(document.components.schemas).sort(),
     ['AuthenticationError', 'Detail', 'RefreshedTokens', 'RegisteredUser', 'ServiceUnavailable', 'TokenPair', 'User', 'ValidationError'])
-  t.same(schema('/health/ready/', 'get', '503'), { $ref: '#/components/schemas/ServiceUnavailable' })
   const schema = (path: string, method: string, status: string) =>
     document.paths[path]![method]!.responses[status]!.content!['application/json']!.schema
   t.same(schema('/api/token/', 'post', '200'), { $ref: '#/components/schemas/TokenPair' })
   t.same(schema('/api/token/', 'post', '401'), { $ref: '#/components/schemas/AuthenticationError' })
   t.same(schema('/protected/', 'get', '405'), { $ref: '#/components/schemas/Detail' })
   t.same(schema('/api/users/me/', 'get', '200'), { $ref: '#/components/schemas/User' })
+  t.same(schema('/health/ready/', 'get', '503'), { $ref: '#/components/schemas/ServiceUnavailable' })
   t.same(schema('/register/', 'post', '400'), {
     allOf: [{ $ref: '#/components/schemas/ValidationError' }, {
       type: 'object',

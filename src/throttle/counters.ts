@@ -12,6 +12,8 @@ export interface Hit {
 }
 
 export interface CounterStore {
+  /** Resolves once the store can count (or has tried long enough: hits then fail until it can). */
+  ready: () => Promise<void>
   hit: (key: string, windowMs: number) => Promise<Hit>
   close: () => Promise<void>
 }
@@ -31,6 +33,7 @@ export function memoryCounterStore (now: () => number = Date.now, sweepMs = 60_0
   }
   const timer = setInterval(sweep, sweepMs).unref()
   return {
+    async ready () {},
     async hit (key, windowMs) {
       const time = now()
       let window = windows.get(key)
@@ -77,6 +80,14 @@ export function redisCounterStore (url: string, prefix: string, timeoutMs = 1000
   // Connection errors are retried by the client; each failed command is reported to the caller.
   client.on('error', () => {})
   return {
+    async ready () {
+      if (client.status === 'ready') return
+      await new Promise<void>(resolve => {
+        const done = (): void => { clearTimeout(timer); client.off('ready', done); resolve() }
+        const timer = setTimeout(done, timeoutMs)
+        client.once('ready', done)
+      })
+    },
     async hit (key, windowMs) {
       const [count, ttl] = await client.eval(HIT_SCRIPT, 1, key, windowMs) as [number, number]
       return { count, resetMs: ttl }
