@@ -20,17 +20,15 @@ const LONGEST_RETRY_MS = 10_000
  */
 export async function migrateWhenReachable (database: Database, timeoutSeconds: number, log: FastifyBaseLogger): Promise<void> {
   const giveUpAt = Date.now() + timeoutSeconds * 1000
-  for (let attempt = 1, delay = FIRST_RETRY_MS; ; attempt++, delay = Math.min(delay * 2, LONGEST_RETRY_MS)) {
-    try {
-      await database.migrate()
-      if (attempt > 1) log.info({ attempt }, 'database reachable: starting')
-      return
-    } catch (err) {
-      if (!isDatabaseUnavailable(err) || (timeoutSeconds > 0 && Date.now() + delay > giveUpAt)) throw err
-      log.warn({ attempt, retryInMs: delay, reason: (err as Error).message }, `database unreachable at start-up: retrying in ${delay} ms`)
-      await sleep(delay)
-    }
+  let attempt = 1
+  for (let delay = FIRST_RETRY_MS; ; attempt++, delay = Math.min(delay * 2, LONGEST_RETRY_MS)) {
+    const failure = await database.migrate().then(() => null, (err: unknown) => err as Error)
+    if (failure === null) break
+    if (!isDatabaseUnavailable(failure) || (timeoutSeconds > 0 && Date.now() + delay > giveUpAt)) throw failure
+    log.warn({ attempt, retryInMs: delay, reason: failure.message }, `database unreachable at start-up: retrying in ${delay} ms`)
+    await sleep(delay)
   }
+  if (attempt > 1) log.info({ attempt }, 'database reachable: starting')
 }
 
 // Opens the database of the configuration (PGlite or PostgreSQL), applies the

@@ -42,7 +42,8 @@ export function clientErrorHandler (error: Error & { code?: string }, socket: So
 export default fp(async (app: FastifyInstance) => {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const apiError = toApiError(error)
-    if (apiError.statusCode === 503 && !(error instanceof ApiError)) request.log.warn({ err: error }, 'database unreachable: answered 503')
+    // A 503 is a passing condition (the database unreachable, overload), not a bug: a warning.
+    if (apiError.statusCode === 503) request.log.warn({ err: error }, 'service unavailable: answered 503')
     else if (apiError.statusCode >= 500) request.log.error({ err: error }, 'request failed')
     if (apiError.statusCode === 401) reply.header('www-authenticate', WWW_AUTHENTICATE)
     return reply.code(apiError.statusCode).headers(apiError.headers).header('content-type', 'application/json').send(apiError.body)

@@ -41,6 +41,7 @@ t.test('by username: the limit holds across addresses and spellings of one name'
   assertThrottled(t, await login(app, '12345'), 120, 'the number\'s string form')
   // A body that is not an object has no username: only the address counts.
   t.equal((await post(app, '/api/token/', '"victim"', { 'content-type': 'application/json' })).statusCode, 400)
+  t.equal((await post(app, '/api/token/', '{"username": null}', { 'content-type': 'application/json' })).statusCode, 400)
 })
 
 t.test('by address: many usernames from one address', async t => {
