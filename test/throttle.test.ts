@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { Writable } from 'node:stream'
 import { Redis } from 'ioredis'
-import t from 'tap'
+import tap from 'tap'
 import { memoryCounterStore, redisCounterStore } from '../src/throttle/counters.js'
 import { addressKey, usernameKey } from '../src/throttle/keys.js'
 import { buildTestApp, PASSWORD, post, registerUser, type Response } from './helpers/app.js'
@@ -12,9 +12,10 @@ import { buildTestApp, PASSWORD, post, registerUser, type Response } from './hel
 
 const REDIS_URL = 'redis://127.0.0.1:6379'
 const THROTTLED = /^\{"detail":"Request was throttled\. Expected available in (\d+) seconds?\."\}$/
+const t = tap
 const uniquePrefix = () => `tessera-test:${process.pid}:${randomBytes(4).toString('hex')}:`
 
-function assertThrottled (t: Tap.Test, response: Response, windowSeconds: number, name: string): void {
+function assertThrottled (t: Pick<typeof tap, 'equal' | 'ok'>, response: Response, windowSeconds: number, name: string): void {
   t.equal(response.statusCode, 429, `${name}: 429`)
   const match = THROTTLED.exec(response.body)
   t.ok(match, `${name}: DRF's body (${response.body})`)
