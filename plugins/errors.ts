@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net'
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { isDatabaseUnavailable } from '../src/db/errors.js'
+import { SECURITY_HEADERS } from './security-headers.js'
 import { ApiError, bodyTooLarge, headersTooLarge, malformedRequest, notFound, serverError, serviceUnavailable } from '../src/errors.js'
 
 export const WWW_AUTHENTICATE = 'Bearer realm="api"'
@@ -35,6 +36,16 @@ export function clientErrorHandler (error: Error & { code?: string }, socket: So
     socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`)
   }
   socket.destroy()
+}
+
+/**
+ * Fastify's errors before routing: a path that is not valid percent-encoding
+ * names nothing, so it is the 404 of an unknown path (as a path parameter that
+ * does not fit its schema is), not Fastify's own body.
+ */
+export function frameworkErrors (_error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const { statusCode, body } = notFound()
+  void reply.code(statusCode).headers(SECURITY_HEADERS).header('content-type', 'application/json').serializer(JSON.stringify).send(body)
 }
 
 // The error handler must be set before the routes are registered: each route

@@ -4,7 +4,7 @@ import configPlugin from '../plugins/config.js'
 import content, { plainJsonContentType, requireJsonAccept } from '../plugins/content.js'
 import cors from '../plugins/cors.js'
 import db from '../plugins/db.js'
-import errors, { clientErrorHandler } from '../plugins/errors.js'
+import errors, { clientErrorHandler, frameworkErrors } from '../plugins/errors.js'
 import overload from '../plugins/overload.js'
 import securityHeaders from '../plugins/security-headers.js'
 import throttle from '../plugins/throttle.js'
@@ -67,6 +67,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     requestTimeout: REQUEST_TIMEOUT_MS,
     trustProxy: trustProxyOption(config.trustProxy),
     clientErrorHandler,
+    frameworkErrors,
     // While shutting down, a request arriving on an open keep-alive connection
     // is still served (with Connection: close), not refused with Fastify's own 503.
     return503OnClosing: false

@@ -46,16 +46,23 @@ export class Contract {
     const pathname = new URL(url, 'http://localhost').pathname
     const name = `${method} ${pathname} → ${response.statusCode}`
     if (UNDOCUMENTED_PREFIXES.some(prefix => pathname === prefix || pathname.startsWith(`${prefix}/`))) return []
+    // A path that is not valid percent-encoding names nothing: the 404, whatever the route and method.
+    if (!decodes(pathname) && response.statusCode === 404) return this.#checkBody(name, 'unknown path', response, ref('Detail'), method)
     const route = this.#routes.find(candidate => candidate.pattern.test(pathname))
-    // Not a documented path: the only answer is the 404 of COMPAT.md.
-    if (route === undefined) return this.#checkBody(name, 'unknown path', response, response.statusCode === 404 ? ref('Detail') : undefined)
+    // Not a documented path: the 404 of COMPAT.md, or a refusal of the request itself.
+    if (route === undefined) {
+      const allowed = response.statusCode === 404 || REQUEST_REFUSALS.has(response.statusCode)
+      return this.#checkBody(name, 'unknown path', response, allowed ? ref('Detail') : undefined, method)
+    }
     // HEAD is answered wherever GET is, with GET's statuses and no body.
     const operation = route.methods[method.toLowerCase()] ?? (method === 'HEAD' ? route.methods.get : undefined)
     if (operation === undefined) {
-      // A method the path does not take: its 405 (or a 401 first, on a protected path).
+      // A method the path does not take: its 405 (or a 401 first, on a protected path), a refusal of the
+      // request itself, or (OPTIONS, left to CORS preflights) the 404.
       const statuses = new Set(Object.values(route.methods).flatMap(other => Object.keys(other.responses)))
-      const allowed = response.statusCode === 405 || (response.statusCode === 401 && statuses.has('401'))
-      return this.#checkBody(name, route.path, response, allowed ? ref(response.statusCode === 405 ? 'Detail' : 'AuthenticationError') : undefined)
+      const status = response.statusCode
+      const allowed = status === 405 || REQUEST_REFUSALS.has(status) || (status === 404 && method === 'OPTIONS') || (status === 401 && statuses.has('401'))
+      return this.#checkBody(name, route.path, response, allowed ? ref(status === 401 ? 'AuthenticationError' : 'Detail') : undefined, method)
     }
     const declared = operation.responses[String(response.statusCode)]
     if (declared === undefined) return [`${name}: status ${response.statusCode} is not in the document for ${method} ${route.path}`]
@@ -65,8 +72,10 @@ export class Contract {
     return this.#checkBody(name, `${route.path} ${method} ${response.statusCode}`, response, schema)
   }
 
-  #checkBody (name: string, key: string, response: LightMyRequestResponse, schema: object | undefined): string[] {
+  #checkBody (name: string, key: string, response: LightMyRequestResponse, schema: object | undefined, method = 'GET'): string[] {
     if (schema === undefined) return [`${name}: status ${response.statusCode} is not in the document`]
+    // A HEAD answer never has a body.
+    if (method === 'HEAD') return response.body === '' ? [] : [`${name}: a body in a HEAD answer`]
     if (!/^application\/json\b/.test(String(response.headers['content-type']))) {
       return [`${name}: content-type ${String(response.headers['content-type'])}, the document says application/json`]
     }
@@ -90,6 +99,22 @@ export class Contract {
       this.#validators.set(key, validate)
     }
     return validate
+  }
+}
+
+/**
+ * Refusals of a request as a whole, made before a route or method is chosen
+ * (a malformed URL or body, an Accept JSON cannot satisfy, a body over the
+ * limit, an unsupported type): allowed, as `Detail`, where no operation is.
+ */
+const REQUEST_REFUSALS = new Set([400, 406, 413, 415])
+
+function decodes (pathname: string): boolean {
+  try {
+    decodeURIComponent(pathname)
+    return true
+  } catch {
+    return false
   }
 }
 
