@@ -45,7 +45,7 @@ export function clientErrorHandler (error: Error & { code?: string }, socket: So
  */
 export function frameworkErrors (_error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
   const { statusCode, body } = notFound()
-  void reply.code(statusCode).headers(SECURITY_HEADERS).header('content-type', 'application/json').serializer(JSON.stringify).send(body)
+  reply.code(statusCode).headers(SECURITY_HEADERS).header('content-type', 'application/json').serializer(JSON.stringify).send(body)
 }
 
 // The error handler must be set before the routes are registered: each route

@@ -41,7 +41,7 @@ const METHODS = ['GET', 'POST', 'POST', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD'
 const STRINGS = [
   '', ' ', 'admin', "' OR '1'='1", "'; DROP TABLE users; --", '" OR ""="', 'admin\'--', '1; SELECT pg_sleep(10)',
   '\u0000', 'a\u0000b', '\ud800', '\udfff', '\u202e\u0644\u0627', 'Ａｄｍｉｎ', 'ﬁ', 'e\u0301', '🙂'.repeat(60),
-  'x'.repeat(151), 'y'.repeat(129), 'z'.repeat(5000), '<script>alert(1)</script>', '${jndi:ldap://x}', '%s%s%n',
+  'x'.repeat(151), 'y'.repeat(129), 'z'.repeat(5000), '<script>alert(1)</script>', '$' + '{jndi:ldap://x}', '%s%s%n',
   '../../../../etc/passwd', 'null', 'undefined', 'true', '-0', '1e400', '\r\nSet-Cookie: a=b', '\\', '"', '{}', '[]',
   'fuzzed', 'steady', 'Steady', 'STEADY ', PASSWORD
 ]
