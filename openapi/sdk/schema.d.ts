@@ -418,8 +418,8 @@ export interface components {
         ServiceUnavailable: {
             /** @example Service temporarily unavailable. */
             detail: string;
-            /** @constant */
-            code: "service_unavailable";
+            /** @example service_unavailable */
+            code: string;
         };
         /** @description DRF's serializer errors: a list of messages per field (the route lists its fields), `non_field_errors` for the body as a whole, or `detail` when the body could not be parsed. */
         ValidationError: {
@@ -578,12 +578,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @example Service temporarily unavailable. */
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -730,12 +725,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @example Service temporarily unavailable. */
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -875,12 +865,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @example Service temporarily unavailable. */
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -1006,12 +991,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @example Service temporarily unavailable. */
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -1137,12 +1117,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @example Service temporarily unavailable. */
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -1301,12 +1276,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @example Service temporarily unavailable. */
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -1391,12 +1361,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @example Service temporarily unavailable. */
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -1460,12 +1425,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @example Service temporarily unavailable. */
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -1529,12 +1489,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @example Service temporarily unavailable. */
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -1615,12 +1570,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @example Service temporarily unavailable. */
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -1701,12 +1651,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @example Service temporarily unavailable. */
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -1784,12 +1729,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @example Service temporarily unavailable. */
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -1915,12 +1855,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @example Service temporarily unavailable. */
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -2025,12 +1960,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @example Service temporarily unavailable. */
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -2118,12 +2048,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @example Service temporarily unavailable. */
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -2262,12 +2187,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @example Service temporarily unavailable. */
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
