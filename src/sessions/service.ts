@@ -57,7 +57,7 @@ export async function isSessionEnded (deps: SessionDeps, id: string): Promise<bo
     // The database is unreachable: no session can end while it is (every ending is a change to it), so
     // memory, which holds every ending heard before the connection was lost, answers.
     if (isDatabaseUnavailable(error)) return false
-    /* c8 ignore next: any other failure of a one-row select (a bug) goes to the error handler's 500 */
+    /* c8 ignore next 2: any other failure of a one-row select (a bug) goes to the error handler's 500 */
     throw error
   }
   return endedAt !== null && endedAt.getTime() / 1000 + deps.accessTokenLifetime > deps.now()

@@ -19,9 +19,9 @@ export function cachedUserStatus (db: Db, cache: UserStatusCache): UserStatusLoo
       status = await findUserStatus(db, id)
     } catch (error) {
       // The database is unreachable: the last state known answers (nothing can change a user meanwhile).
-      const stale = cache.stale(id)
-      if (stale !== undefined && isDatabaseUnavailable(error)) return stale
-      throw error
+      const stale = isDatabaseUnavailable(error) ? cache.stale(id) : undefined
+      if (stale === undefined) throw error
+      return stale
     }
     if (status !== undefined) cache.set(id, status)
     return status
