@@ -11,12 +11,13 @@ export const UNIQUE_VIOLATION = '23505'
 
 // The database cannot be reached, or is going away: the request may succeed
 // later, so it gets a 503 rather than a 500. Node's socket errors and
-// postgres.js's own codes; SQLSTATE class 08 (connection exception), 57P01-3
+// postgres.js's own codes (not CONNECTION_ENDED or _DESTROYED: those say this
+// process ended its pool, which only a bug would query after); SQLSTATE class 08 (connection exception), 57P01-3
 // (shutting down, crashed, starting up), 53300 (too many connections) and
 // 57014 (statement_timeout: DATABASE_TIMEOUT passed).
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH',
-  'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT', 'CONNECTION_CLOSED',
   '57P01', '57P02', '57P03', '53300', '57014'
 ])
 
