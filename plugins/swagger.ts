@@ -24,7 +24,8 @@ export default fp(async (app: FastifyInstance) => {
         { name: 'tokens', description: 'Obtain, refresh, verify and blacklist JSON web tokens.' },
         { name: 'users', description: 'Registration and the current user.' },
         { name: 'protected', description: 'Example routes that need an access token.' },
-        { name: 'keys', description: 'The public keys other services verify tokens with.' }
+        { name: 'keys', description: 'The public keys other services verify tokens with.' },
+        { name: 'admin', description: 'User administration and the security event log, for staff users (`is_staff`); others get 403.' }
       ],
       components: {
         securitySchemes: {

@@ -34,7 +34,10 @@ export default async function sessionRoutes (fastify: FastifyInstance): Promise<
     }
   }, async (request, reply) => {
     const { userId, payload } = request.auth!
-    await logout(app.sessions, userId, sessionIdOf(payload), request.body.scope ?? 'local')
+    const scope = request.body.scope ?? 'local'
+    const sessionId = sessionIdOf(payload)
+    await logout(app.sessions, userId, sessionId, scope)
+    app.securityEvents.record({ type: 'logout', userId, sessionId, request, detail: { scope } })
     return reply.code(204).send(null)
   })
   refuseOtherMethods(app, '/api/token/logout/', ['POST'])
@@ -77,7 +80,9 @@ export default async function sessionRoutes (fastify: FastifyInstance): Promise<
       response: { 204: NoContent, 404: NotFound, ...errorResponses({ body: null, unauthorized: true }) }
     }
   }, async (request, reply) => {
-    if (!await endOwnSession(app.sessions, request.auth!.userId, request.params.id)) throw notFound()
+    const { userId } = request.auth!
+    if (!await endOwnSession(app.sessions, userId, request.params.id)) throw notFound()
+    app.securityEvents.record({ type: 'session_ended', userId, sessionId: request.params.id, request, detail: { by: userId } })
     return reply.code(204).send(null)
   })
   refuseOtherMethods(app, '/api/sessions/:id/', ['DELETE'])
@@ -96,7 +101,9 @@ export default async function sessionRoutes (fastify: FastifyInstance): Promise<
     }
   }, async (request, reply) => {
     const { userId, payload } = request.auth!
-    await changePassword(app.accounts, userId, request.body.old_password, request.body.new_password, sessionIdOf(payload))
+    const sessionId = sessionIdOf(payload)
+    await changePassword(app.accounts, userId, request.body.old_password, request.body.new_password, sessionId)
+    app.securityEvents.record({ type: 'password_changed', userId, sessionId, request, detail: { by: userId } })
     return reply.code(204).send(null)
   })
   refuseOtherMethods(app, '/api/users/me/password/', ['POST'])

@@ -44,7 +44,12 @@ export const settings = {
   legacySimplejwtUntil: setting('LEGACY_SIMPLEJWT_UNTIL', 'string', Type.Optional(Type.String({ pattern: LEGACY_UNTIL_PATTERN })), 'a date, or a date and time in UTC or with an offset (2026-12-31, 2026-12-31T12:00:00Z)'),
   userCacheTtl: setting('USER_CACHE_TTL', 'duration', Type.Integer({ minimum: 1, default: 60 }), 'a positive duration in seconds, or with an s/m/h/d suffix (60, 1m)'),
   userCacheSize: setting('USER_CACHE_SIZE', 'integer', Type.Integer({ minimum: 1, default: 100000 }), 'how many users\' states to keep in memory, at least 1'),
-  logLevel: setting('LOG_LEVEL', 'string', Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' }), 'fatal, error, warn, info, debug, trace or silent')
+  logLevel: setting('LOG_LEVEL', 'string', Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' }), 'fatal, error, warn, info, debug, trace or silent'),
+  corsOrigins: setting('CORS_ORIGINS', 'string', Type.Optional(Type.String({ minLength: 1 })), 'a comma-separated list of origins (https://app.example.com) allowed to call the API from a browser; none by default'),
+  securityEventRetention: setting('SECURITY_EVENT_RETENTION', 'duration', Type.Integer({ minimum: 1, default: 7776000 }), 'a positive duration in seconds, or with an s/m/h/d suffix (7776000, 90d)'),
+  refreshTokenCookie: setting('REFRESH_TOKEN_COOKIE', 'boolean', Type.Boolean({ default: false }), 'true or false: obtain and refresh also set the refresh token as an HttpOnly cookie'),
+  refreshTokenCookieName: setting('REFRESH_TOKEN_COOKIE_NAME', 'string', Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', default: 'tessera_refresh' }), 'a cookie name of 1 to 64 letters, digits, _ or -'),
+  refreshTokenCookieDomain: setting('REFRESH_TOKEN_COOKIE_DOMAIN', 'string', Type.Optional(Type.String({ pattern: '^[A-Za-z0-9.-]{1,253}$' })), 'the Domain attribute of the cookie (example.com); unset: the API\'s host only')
 }
 
 type Settings = typeof settings
