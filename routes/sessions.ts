@@ -25,7 +25,8 @@ export default async function sessionRoutes (fastify: FastifyInstance): Promise<
       summary: 'Log out: end sessions',
       description: 'Ends sessions of the user the access token belongs to, on every instance within a second: ' +
         'their refresh tokens can no longer be refreshed and their access tokens are refused. `scope` is `local` ' +
-        '(the default: this session), `others` (every other session) or `global` (all sessions).',
+        '(the default: this session), `others` (every other session) or `global` (all sessions). With ' +
+        'REFRESH_TOKEN_COOKIE on, `local` and `global` also clear the refresh-token cookie.',
       tags: ['sessions'],
       security: BEARER_AUTH,
       consumes: FORMS,
@@ -38,6 +39,8 @@ export default async function sessionRoutes (fastify: FastifyInstance): Promise<
     const sessionId = sessionIdOf(payload)
     await logout(app.sessions, userId, sessionId, scope)
     app.securityEvents.record({ type: 'logout', userId, sessionId, request, detail: { scope } })
+    // Cookie mode: this browser's refresh token belongs to an ended session now.
+    if (scope !== 'others') app.refreshCookie.clear(reply)
     return reply.code(204).send(null)
   })
   refuseOtherMethods(app, '/api/token/logout/', ['POST'])

@@ -215,7 +215,7 @@ export interface paths {
         put?: never;
         /**
          * Log out: end sessions
-         * @description Ends sessions of the user the access token belongs to, on every instance within a second: their refresh tokens can no longer be refreshed and their access tokens are refused. `scope` is `local` (the default: this session), `others` (every other session) or `global` (all sessions).
+         * @description Ends sessions of the user the access token belongs to, on every instance within a second: their refresh tokens can no longer be refreshed and their access tokens are refused. `scope` is `local` (the default: this session), `others` (every other session) or `global` (all sessions). With REFRESH_TOKEN_COOKIE on, `local` and `global` also clear the refresh-token cookie.
          */
         post: operations["logout"];
         delete?: never;
