@@ -79,7 +79,7 @@ t.test('a single-page app on another port: login, refresh through the cookie, CS
 
   const login = await call('/api/token/', { body: { username: 'spa', password: PASSWORD } })
   t.equal(login.status, 200)
-  const cookies = await context.cookies(api.url)
+  const cookies = await context.cookies(`${api.url}/api/token/`)
   t.match(cookies, [{ name: 'tessera_refresh', httpOnly: true, secure: true, sameSite: 'Strict', path: '/api/token/' }])
   t.equal(cookies[0]!.value, login.body.refresh)
   t.equal(await page.evaluate(() => document.cookie), '', 'the page\'s script cannot read it')
@@ -87,7 +87,7 @@ t.test('a single-page app on another port: login, refresh through the cookie, CS
   const refreshed = await call('/api/token/refresh/')
   t.equal(refreshed.status, 200, 'refreshed with the cookie alone')
   t.same(Object.keys(refreshed.body), ['access'])
-  const rotated = (await context.cookies(api.url))[0]!.value
+  const rotated = (await context.cookies(`${api.url}/api/token/`))[0]!.value
   t.not(rotated, login.body.refresh, 'the cookie holds the rotated token')
   const me = await page.evaluate(async ([url, access]) => (await fetch(`${url}/api/users/me/`, { headers: { authorization: `Bearer ${access}` } })).status, [api.url, refreshed.body.access] as const)
   t.equal(me, 200, 'the new access token works')
@@ -129,10 +129,10 @@ t.test('a single-page app on another port: login, refresh through the cookie, CS
   }, api.url)
   t.equal(simple, 'TypeError', 'a simple cross-origin post cannot read the answer')
 
-  t.equal((await context.cookies(api.url))[0]!.value, rotated, 'none of it touched the cookie')
+  t.equal((await context.cookies(`${api.url}/api/token/`))[0]!.value, rotated, 'none of it touched the cookie')
   const again = await call('/api/token/refresh/')
   t.equal(again.status, 200, 'the session survived every attempt')
   const loggedOut = await call('/api/token/blacklist/')
   t.same(loggedOut, { status: 200, body: {} })
-  t.same(await context.cookies(api.url), [], 'logging out clears the cookie')
+  t.same(await context.cookies(`${api.url}/api/token/`), [], 'logging out clears the cookie')
 })
