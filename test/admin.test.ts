@@ -53,7 +53,7 @@ t.test('permission matrix: anonymous 401, user 403 with DRF\'s body, staff and s
 })
 
 t.test('users: list with filters and cursor pages, read, create, update, delete', async t => {
-  const app = await buildTestApp(t)
+  const app = await buildTestApp(t, { updateLastLogin: true })
   const staff = await account(app, 'staff', { isStaff: true })
   for (const name of ['alpha', 'beta', 'gamma', 'delta']) await registerUser(app, name)
   await call(app, 'PATCH', '/api/admin/users/3/', staff.access, { is_active: false })
@@ -75,7 +75,8 @@ t.test('users: list with filters and cursor pages, read, create, update, delete'
   t.same(last.results.map((u: { id: number }) => u.id), [5])
   t.equal(last.next, null)
 
-  for (const bad of ['garbage', Buffer.from('u0').toString('base64url'), Buffer.from('u99999999999').toString('base64url'), Buffer.from('e1.1').toString('base64url')]) {
+  t.match((await list('?limit=1')).results[0], { username: 'staff', last_login: /^\d{4}-\d\d-\d\dT/ })
+  for (const bad of ['garbage', Buffer.from('u0').toString('base64url'), Buffer.from('u9999999999').toString('base64url'), Buffer.from('u99999999999').toString('base64url'), Buffer.from('e1.1').toString('base64url')]) {
     const response = await call(app, 'GET', `/api/admin/users/?cursor=${bad}`, staff.access)
     t.equal(response.statusCode, 400, `cursor ${bad}`)
     t.equal(response.body, '{"detail":"Invalid cursor"}')

@@ -166,6 +166,12 @@ t.test('the recorder: batches on a timer, bounded, keeps what a failed write did
   t.equal(await count(), 4, 'a full buffer is written at once; what comes while it is full is dropped')
   t.same(problems, ['security event log: 2 events dropped (the buffer was full)'])
 
+  // No onProblem given: a drop is still counted, and reported to no one.
+  const quiet = new SecurityEventRecorder(db, { maxBuffered: 0 })
+  quiet.record({ type: 'logout' })
+  await quiet.close()
+  t.equal(quiet.pending, 0)
+
   // A database that refuses the write: the events stay for the next attempt.
   let fail = true
   const flaky = new Proxy(db, {

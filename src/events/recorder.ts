@@ -37,7 +37,8 @@ export class SecurityEventRecorder {
     this.#maxBuffered = options.maxBuffered ?? MAX_BUFFERED
     this.#onProblem = options.onProblem ?? (() => {})
     this.#now = options.now ?? (() => new Date())
-    this.#timer = setInterval(() => { this.flush().catch(() => {}) }, options.flushIntervalMs ?? FLUSH_INTERVAL_MS).unref()
+    // A flush never rejects: a failed write is reported and its events kept.
+    this.#timer = setInterval(async () => await this.flush(), options.flushIntervalMs ?? FLUSH_INTERVAL_MS).unref()
   }
 
   /** Events waiting to be written. */
@@ -61,7 +62,8 @@ export class SecurityEventRecorder {
       userAgent: (typeof userAgent === 'string' ? userAgent : '').slice(0, USER_AGENT_MAX),
       detail: event.detail ?? {}
     })
-    if (this.#buffer.length >= this.#maxBuffered) this.flush().catch(() => {})
+    // Full: written now, not at the next tick (a flush never rejects: nothing to catch).
+    if (this.#buffer.length >= this.#maxBuffered) this.flush()
   }
 
   /** Writes every event recorded so far; resolves once they are in the database. */
