@@ -1,10 +1,15 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../src/app.js'
+import { createDb } from '../src/db/index.js'
 import t from 'tap'
 import { securityEvents } from '../src/db/schema.js'
 import type { Db } from '../src/db/index.js'
 import { SecurityEventRecorder } from '../src/events/recorder.js'
 import { registerUser as createAccount } from '../src/users/accounts.js'
-import { buildTestApp, get, obtainPair, PASSWORD, post, registerUser } from './helpers/app.js'
+import { buildTestApp, get, obtainPair, PASSWORD, post, registerUser, testConfig } from './helpers/app.js'
 
 // The security event log: what a scripted session leaves in it (exactly, and
 // no secret), the two routes that read it, its retention, and the buffered
@@ -129,6 +134,19 @@ t.test('admin changes are events, with the acting staff member', async t => {
   ])
   const bad = await app.inject({ method: 'GET', url: '/api/admin/events/?type=tea_time', headers: bearer(staff.access) })
   t.equal(bad.body, '{"detail":"Invalid value for the query parameter \\"type\\"."}')
+})
+
+t.test('closing the app writes the events still in memory before the database closes', async t => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tessera-events-'))
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+  const config = await testConfig(t, { dataDir })
+  const app = await buildApp(config)
+  app.securityEvents.record({ type: 'throttled', detail: { at: 'close' } })
+  t.equal(app.securityEvents.pending, 1)
+  await app.close()
+  const database = createDb(config)
+  t.teardown(() => database.close())
+  t.same(await database.db.select({ type: securityEvents.type, detail: securityEvents.detail }).from(securityEvents), [{ type: 'throttled', detail: { at: 'close' } }])
 })
 
 t.test('SESSION_PRUNE_INTERVAL also drops events older than SECURITY_EVENT_RETENTION', async t => {
