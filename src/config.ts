@@ -102,6 +102,9 @@ function assertValid (config: Config): void {
   } else if (legacyUntil !== undefined && Number.isNaN(Date.parse(legacyUntil))) {
     problems.push(`LEGACY_SIMPLEJWT_UNTIL=${JSON.stringify(legacyUntil)} is not a date`)
   }
+  if (config.refreshTokenCookie && (config.corsOrigins ?? '').trim() === '') {
+    problems.push('REFRESH_TOKEN_COOKIE needs CORS_ORIGINS: cookie requests are accepted only from an allowed Origin (a same-origin app lists its own)')
+  }
   if (problems.length > 0) throw new ConfigError(problems.join('\n'))
 }
 

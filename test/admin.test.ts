@@ -106,6 +106,9 @@ t.test('users: list with filters and cursor pages, read, create, update, delete'
   t.match(weak.json().password, ['This password is too short. It must contain at least 8 characters.'])
   const badFlag = await call(app, 'POST', '/api/admin/users/', staff.access, { username: 'gus', password: NEW_PASSWORD, is_staff: 'perhaps', is_active: null })
   t.equal(badFlag.body, '{"is_active":["This field may not be null."],"is_staff":["Must be a valid boolean."]}')
+  const numbers = await call(app, 'POST', '/api/admin/users/', staff.access, { username: 'hal', password: NEW_PASSWORD, is_staff: 1, is_active: 2 })
+  t.equal(numbers.body, '{"is_active":["Must be a valid boolean."]}', 'JSON 1 and 0 are booleans, 2 is not')
+  t.equal((await call(app, 'POST', '/api/admin/users/', staff.access, { username: 'hal', password: NEW_PASSWORD, is_staff: 1, is_active: 0 })).json().is_staff, true)
 
   const updated = await call(app, 'PATCH', '/api/admin/users/2/', staff.access, { first_name: 'Al', last_name: 'Pha', email: 'al@example.com', is_staff: 'yes' })
   t.match(updated.json(), { first_name: 'Al', last_name: 'Pha', email: 'al@example.com', is_staff: true })

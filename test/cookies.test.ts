@@ -1,5 +1,6 @@
 import t from 'tap'
 import { csrfProblem } from '../src/auth/csrf.js'
+import { configWith, ConfigError } from '../src/config.js'
 import { allowedOrigins } from '../src/origins.js'
 import { buildTestApp, obtainPair, PASSWORD, post, registerUser } from './helpers/app.js'
 
@@ -103,6 +104,8 @@ t.test('the cookie name is configurable; the CSRF rules and the allow-list on th
 
   t.same(allowedOrigins({ corsOrigins: ' https://a.example/ ,, https://b.example:8443//' }), ['https://a.example', 'https://b.example:8443'])
   t.same(allowedOrigins({}), [])
+  t.throws(() => configWith({ refreshTokenCookie: true }), new ConfigError('REFRESH_TOKEN_COOKIE needs CORS_ORIGINS: cookie requests are accepted only from an allowed Origin (a same-origin app lists its own)'))
+  t.throws(() => configWith({ refreshTokenCookie: true, corsOrigins: ' ' }), ConfigError)
   t.equal(csrfProblem({ 'x-requested-with': 'XMLHttpRequest', origin: 'https://a.example' }, ['https://a.example']), null)
   t.match(csrfProblem({ 'x-requested-with': 'XMLHttpRequest', origin: ['https://a.example'] }, ['https://a.example']), /no Origin/)
   t.match(csrfProblem({ 'x-requested-with': 'XMLHttpRequest', origin: 'null' }, ['https://a.example']), /null does not match/)

@@ -8,7 +8,7 @@ import t from 'tap'
 import { securityEvents } from '../src/db/schema.js'
 import type { Db } from '../src/db/index.js'
 import { SecurityEventRecorder } from '../src/events/recorder.js'
-import { registerUser as createAccount } from '../src/users/accounts.js'
+import { authenticateUser, registerUser as createAccount } from '../src/users/accounts.js'
 import { buildTestApp, get, obtainPair, PASSWORD, post, registerUser, testConfig } from './helpers/app.js'
 
 // The security event log: what a scripted session leaves in it (exactly, and
@@ -54,6 +54,9 @@ t.test('a scripted session (login, refresh, reuse, logout) holds exactly the exp
   const third = (await post(app, '/api/token/', { username: 'alice', password: PASSWORD }, agent)).json()
   t.equal((await post(app, '/api/token/blacklist/', { refresh: third.refresh }, agent)).statusCode, 200)
 
+  // authenticateUser, for callers that need no reason, tells the same without recording anything.
+  t.equal((await authenticateUser(app.accounts, 'ALICE', PASSWORD))?.id, userId)
+  t.equal(await authenticateUser(app.accounts, 'alice', wrong), null)
   const staff = await staffAccess(app)
   const events = await allEvents(app, staff.access, `&user=${userId}`)
   const sid = (access: string) => JSON.parse(Buffer.from(access.split('.')[1]!, 'base64url').toString()).sid as string

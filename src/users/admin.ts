@@ -76,8 +76,9 @@ export async function updateUserAsAdmin (deps: AccountDeps, actor: Actor, id: nu
   }
   if (changed.length === 0) return { user: before, changed }
   const user = await updateUser(deps.db, id, changes)
-  /* c8 ignore next: a user deleted between the read above and this update (two staff members at once);
-     the update's result tells, and a 404 is what the next request would get anyway */
+  // A user deleted between the read above and this update (two staff members at once): the
+  // update's result tells, and a 404 is what the next request would get anyway.
+  /* c8 ignore next */
   if (user === undefined) throw notFound()
   deps.cache.delete(id)
   if (changes.isActive === false) await endSessions(deps.sessions, { userId: id }, id)
