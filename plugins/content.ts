@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { nonFieldErrors, notAcceptable, notFound, parseError, unsupportedMediaType } from '../src/errors.js'
+import { badQueryParameter, nonFieldErrors, notAcceptable, notFound, parseError, unsupportedMediaType } from '../src/errors.js'
 import { formats } from '../src/schemas/formats.js'
 import { withJsonNumbers } from '../src/schemas/json-numbers.js'
 import { compileBodyValidator } from '../src/schemas/validate.js'
@@ -91,8 +91,15 @@ export function compileValidator ({ schema, httpPart }: { schema: unknown, httpP
   if (httpPart === 'params') {
     return (data: unknown) => Value.Check(schema as TObject, data) ? { value: data } : { error: notFound() }
   }
-  // Bodies and params only so far; a route declaring another part must not go unchecked.
-  if (httpPart !== 'body') throw new Error(`no validator for ${httpPart}: only bodies and path parameters are validated`)
+  // Query strings filter and page lists: a value that does not fit is a 400 naming the parameter.
+  if (httpPart === 'querystring') {
+    return (data: unknown) => {
+      const problem = Value.Errors(schema as TObject, data).First()
+      return problem === undefined ? { value: data } : { error: badQueryParameter(problem.path.slice(1)) }
+    }
+  }
+  // Bodies, params and query strings only; a route declaring another part must not go unchecked.
+  if (httpPart !== 'body') throw new Error(`no validator for ${httpPart}: only bodies, path parameters and query strings are validated`)
   const validateBody = compileBodyValidator(schema as TObject, formats)
   return (data: unknown) => {
     try {

@@ -101,6 +101,7 @@ export default fp(async app => {
     },
     verifySignature: token => verifierOf(selectVerificationKey(keySet, token))(token),
     now: () => Math.floor(Date.now() / 1000),
-    sessions: app.sessions
+    sessions: app.sessions,
+    events: app.securityEvents
   } satisfies TokenDeps)
-}, { name: 'tessera-jwt', dependencies: ['tessera-config', 'tessera-db', 'tessera-sessions'] })
+}, { name: 'tessera-jwt', dependencies: ['tessera-config', 'tessera-db', 'tessera-sessions', 'tessera-security-events'] })

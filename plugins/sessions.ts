@@ -4,6 +4,7 @@ import { inProcessChannel, postgresChannel } from '../src/sessions/channel.js'
 import { RevocationState } from '../src/sessions/revocation.js'
 import { epochSeconds, parseRevocationMessage, reloadRevocationState, type SessionDeps } from '../src/sessions/service.js'
 import { deleteDeadSessions } from '../src/sessions/store.js'
+import { deleteSecurityEventsBefore } from '../src/events/store.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -52,8 +53,9 @@ export default fp(async app => {
   if (config.sessionPruneInterval > 0) {
     prune = setInterval(() => {
       const now = new Date()
-      Promise.all([deleteDeadSessions(database.db, now), deleteExpiredRefreshTokens(database.db, now)])
-        .then(([sessions, tokens]) => app.log.debug({ sessions, tokens }, 'pruned dead sessions and expired tokens'))
+      const retainedSince = new Date(now.getTime() - config.securityEventRetention * 1000)
+      Promise.all([deleteDeadSessions(database.db, now), deleteExpiredRefreshTokens(database.db, now), deleteSecurityEventsBefore(database.db, retainedSince)])
+        .then(([sessions, tokens, events]) => app.log.debug({ sessions, tokens, events }, 'pruned dead sessions, expired tokens and old security events'))
         /* c8 ignore next: a failing database; the next interval tries again */
         .catch((err: unknown) => app.log.error({ err }, 'pruning failed'))
     }, config.sessionPruneInterval * 1000).unref()

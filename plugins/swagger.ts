@@ -32,7 +32,8 @@ export default fp(async (app: FastifyInstance) => {
         { name: 'users', description: 'Registration and the current user.' },
         { name: 'protected', description: 'Example routes that need an access token.' },
         { name: 'keys', description: 'The public keys other services verify tokens with.' },
-        { name: 'health', description: 'Liveness and readiness, for load balancers and orchestrators.' }
+        { name: 'health', description: 'Liveness and readiness, for load balancers and orchestrators.' },
+        { name: 'admin', description: 'User administration and the security event log, for staff users (`is_staff`); others get 403.' }
       ],
       components: {
         securitySchemes: {

@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { throttled } from '../src/errors.js'
 import { memoryCounterStore, redisCounterStore, type CounterStore, type Hit } from '../src/throttle/counters.js'
@@ -25,11 +25,12 @@ function usernameOf (body: unknown): string | undefined {
 }
 
 /**
- * The one place a throttled request is refused (a security event log would
- * record it here): which counter ran out and for how long.
+ * The one place a throttled request is refused: which counter ran out and for
+ * how long, in the log and the security event log (never the username itself).
  */
-function refuseThrottled (request: FastifyRequest, route: ThrottledRoute, by: 'address' | 'username', hit: Hit): never {
+function refuseThrottled (events: FastifyInstance['securityEvents'], request: FastifyRequest, route: ThrottledRoute, by: 'address' | 'username', hit: Hit): never {
   request.log.info({ route, by }, 'throttled')
+  events.record({ type: 'throttled', request, detail: { route, by } })
   throw throttled(Math.max(1, Math.ceil(hit.resetMs / 1000)))
 }
 
@@ -65,7 +66,7 @@ export default fp(async app => {
       count(request, `${route}:ip:${addressKey(request.ip)}`, byAddress),
       username === undefined ? null : count(request, `${route}:user:${usernameKey(username)}`, byUsername)
     ])
-    if (address !== null) refuseThrottled(request, route, 'address', address)
-    if (account !== null) refuseThrottled(request, route, 'username', account)
+    if (address !== null) refuseThrottled(app.securityEvents, request, route, 'address', address)
+    if (account !== null) refuseThrottled(app.securityEvents, request, route, 'username', account)
   })
-}, { name: 'tessera-throttle', dependencies: ['tessera-config'] })
+}, { name: 'tessera-throttle', dependencies: ['tessera-config', 'tessera-security-events'] })

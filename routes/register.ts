@@ -31,6 +31,7 @@ export default async function registerRoutes (fastify: FastifyInstance): Promise
     if (failed !== undefined && (!(failed instanceof ValidationFailed) || failed.fields.non_field_errors !== undefined)) throw failed
     const input = failed === undefined ? request.body : failed.valid
     const user = await registerUser(app.accounts, input, failed?.fields)
+    app.securityEvents.record({ type: 'user_created', userId: user.id, request, detail: { via: 'register' } })
     return reply.code(201).send({ id: user.id, username: user.username, email: user.email })
   })
   refuseOtherMethods(app, '/register/', ['POST'])

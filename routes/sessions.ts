@@ -25,7 +25,8 @@ export default async function sessionRoutes (fastify: FastifyInstance): Promise<
       summary: 'Log out: end sessions',
       description: 'Ends sessions of the user the access token belongs to, on every instance within a second: ' +
         'their refresh tokens can no longer be refreshed and their access tokens are refused. `scope` is `local` ' +
-        '(the default: this session), `others` (every other session) or `global` (all sessions).',
+        '(the default: this session), `others` (every other session) or `global` (all sessions). With ' +
+        'REFRESH_TOKEN_COOKIE on, `local` and `global` also clear the refresh-token cookie.',
       tags: ['sessions'],
       security: BEARER_AUTH,
       consumes: FORMS,
@@ -34,7 +35,12 @@ export default async function sessionRoutes (fastify: FastifyInstance): Promise<
     }
   }, async (request, reply) => {
     const { userId, payload } = request.auth!
-    await logout(app.sessions, userId, sessionIdOf(payload), request.body.scope ?? 'local')
+    const scope = request.body.scope ?? 'local'
+    const sessionId = sessionIdOf(payload)
+    await logout(app.sessions, userId, sessionId, scope)
+    app.securityEvents.record({ type: 'logout', userId, sessionId, request, detail: { scope } })
+    // Cookie mode: this browser's refresh token belongs to an ended session now.
+    if (scope !== 'others') app.refreshCookie.clear(reply)
     return reply.code(204).send(null)
   })
   refuseOtherMethods(app, '/api/token/logout/', ['POST'])
@@ -77,7 +83,9 @@ export default async function sessionRoutes (fastify: FastifyInstance): Promise<
       response: { 204: NoContent, 404: NotFound, ...errorResponses({ body: null, unauthorized: true }) }
     }
   }, async (request, reply) => {
-    if (!await endOwnSession(app.sessions, request.auth!.userId, request.params.id)) throw notFound()
+    const { userId } = request.auth!
+    if (!await endOwnSession(app.sessions, userId, request.params.id)) throw notFound()
+    app.securityEvents.record({ type: 'session_ended', userId, sessionId: request.params.id, request, detail: { by: userId } })
     return reply.code(204).send(null)
   })
   refuseOtherMethods(app, '/api/sessions/:id/', ['DELETE'])
@@ -96,7 +104,9 @@ export default async function sessionRoutes (fastify: FastifyInstance): Promise<
     }
   }, async (request, reply) => {
     const { userId, payload } = request.auth!
-    await changePassword(app.accounts, userId, request.body.old_password, request.body.new_password, sessionIdOf(payload))
+    const sessionId = sessionIdOf(payload)
+    await changePassword(app.accounts, userId, request.body.old_password, request.body.new_password, sessionId)
+    app.securityEvents.record({ type: 'password_changed', userId, sessionId, request, detail: { by: userId } })
     return reply.code(204).send(null)
   })
   refuseOtherMethods(app, '/api/users/me/password/', ['POST'])

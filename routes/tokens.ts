@@ -5,10 +5,31 @@ import { noActiveAccount } from '../src/errors.js'
 import { errorResponses } from '../src/schemas/errors.js'
 import { Empty, RefreshBody, RefreshResponse, TokenObtainBody, TokenPair, VerifyBody } from '../src/schemas/tokens.js'
 import { blacklistToken, issueTokenPair, refreshAccessToken, verifyAnyToken } from '../src/tokens/service.js'
-import { authenticateUser, recordLogin } from '../src/users/accounts.js'
+import { attemptLogin, recordLogin } from '../src/users/accounts.js'
+import type { FastifyRequest } from 'fastify'
 
 const FORMS = ['application/json', 'application/x-www-form-urlencoded']
 const tags = ['tokens']
+const CSRF_FORBIDDEN = 'The refresh token came from the cookie (REFRESH_TOKEN_COOKIE) and the request failed the CSRF ' +
+  'checks: the `X-Requested-With: XMLHttpRequest` header is required, and `Origin` must be one of CORS_ORIGINS.'
+const COOKIE_NOTE = ' With REFRESH_TOKEN_COOKIE on, a body without `refresh` takes the refresh token from the HttpOnly ' +
+  'cookie instead; such a request must send `X-Requested-With: XMLHttpRequest` and an allowed `Origin` (else 403).'
+
+/**
+ * The refresh token of a refresh or blacklist request: the body's, or (cookie
+ * mode, no `refresh` in the body) the cookie's after the CSRF checks. A body
+ * that fails its schema otherwise gets its 400, as DRF answers.
+ */
+function presentedRefreshToken (app: FastifyInstance, request: FastifyRequest): { token: string, fromCookie: boolean } {
+  const body = request.body as { refresh?: unknown } | null | undefined
+  if (body?.refresh === undefined) {
+    const fromCookie = app.refreshCookie.read(request)
+    if (fromCookie !== undefined) return { token: fromCookie, fromCookie: true }
+  }
+  if (request.validationError !== undefined) throw request.validationError
+  // Past the schema: a non-blank string of at most 4,096 characters.
+  return { token: body!.refresh as string, fromCookie: false }
+}
 
 // SimpleJWT's token views. Public: the Authorization header is ignored here.
 export default async function tokenRoutes (fastify: FastifyInstance): Promise<void> {
@@ -29,13 +50,21 @@ export default async function tokenRoutes (fastify: FastifyInstance): Promise<vo
     ['/api/token/', 'obtainTokenPair', 'Obtain a token pair'],
     ['/login/', 'login', 'Obtain a token pair (alias of /api/token/)']
   ] as const) {
-    app.post(url, { schema: obtainSchema(operationId, summary), preValidation: app.throttle('login') }, async request => {
+    app.post(url, { schema: obtainSchema(operationId, summary), preValidation: app.throttle('login') }, async (request, reply) => {
       const { username, password } = request.body
-      const user = await authenticateUser(app.accounts, username, password)
-      if (user === null) throw noActiveAccount()
-      const pair = await issueTokenPair(app.tokens, user.id, { userAgent: request.headers['user-agent'], ip: request.ip })
+      const attempt = await attemptLogin(app.accounts, username, password)
+      if (!('user' in attempt)) {
+        // An unknown username is kept (it tells of guessing); the password never is.
+        const detail = attempt.reason === 'unknown_user' ? { reason: attempt.reason, username } : { reason: attempt.reason }
+        app.securityEvents.record({ type: 'login_failed', userId: 'userId' in attempt ? attempt.userId : null, request, detail })
+        throw noActiveAccount()
+      }
+      const { user } = attempt
+      const { refresh, access, sessionId } = await issueTokenPair(app.tokens, user.id, { userAgent: request.headers['user-agent'], ip: request.ip })
+      app.securityEvents.record({ type: 'login_succeeded', userId: user.id, sessionId, request })
       if (app.config.updateLastLogin) await recordLogin(app.accounts, user, new Date())
-      return pair
+      app.refreshCookie.set(reply, refresh)
+      return { refresh, access }
     })
     refuseOtherMethods(app, url, ['POST'])
   }
@@ -46,14 +75,22 @@ export default async function tokenRoutes (fastify: FastifyInstance): Promise<vo
       summary: 'Refresh an access token',
       description: 'Takes a refresh token and returns a new access token. While rotation is on (the default) it ' +
         'also returns a new refresh token, and the one presented is blacklisted: of concurrent refreshes with one ' +
-        'token exactly one succeeds.',
+        'token exactly one succeeds.' + COOKIE_NOTE + ' The new refresh token then goes to the cookie only, not to the body.',
       tags,
       consumes: FORMS,
       body: RefreshBody,
-      response: { 200: RefreshResponse, ...errorResponses({ body: RefreshBody, unauthorized: true, throttled: true }) }
+      response: { 200: RefreshResponse, ...errorResponses({ body: RefreshBody, unauthorized: true, throttled: true, forbidden: CSRF_FORBIDDEN }) }
     },
-    preValidation: app.throttle('refresh')
-  }, async request => await refreshAccessToken(app.tokens, request.body.refresh))
+    preValidation: app.throttle('refresh'),
+    attachValidation: true
+  }, async (request, reply) => {
+    const { token, fromCookie } = presentedRefreshToken(app, request)
+    const refreshed = await refreshAccessToken(app.tokens, token, request)
+    if (refreshed.refresh === undefined) return refreshed
+    app.refreshCookie.set(reply, refreshed.refresh)
+    // A page's script never sees a refresh token it did not send.
+    return fromCookie ? { access: refreshed.access } : refreshed
+  })
   refuseOtherMethods(app, '/api/token/refresh/', ['POST'])
 
   app.post('/api/token/verify/', {
@@ -77,14 +114,18 @@ export default async function tokenRoutes (fastify: FastifyInstance): Promise<vo
     schema: {
       operationId: 'blacklistToken',
       summary: 'Blacklist a refresh token (log out)',
-      description: 'Takes a refresh token and blacklists it, so that it can no longer be refreshed.',
+      description: 'Takes a refresh token and blacklists it, so that it can no longer be refreshed.' + COOKIE_NOTE +
+        ' The cookie is then cleared.',
       tags,
       consumes: FORMS,
       body: RefreshBody,
-      response: { 200: Empty, ...errorResponses({ body: RefreshBody, unauthorized: true }) }
-    }
-  }, async request => {
-    await blacklistToken(app.tokens, request.body.refresh)
+      response: { 200: Empty, ...errorResponses({ body: RefreshBody, unauthorized: true, forbidden: CSRF_FORBIDDEN }) }
+    },
+    attachValidation: true
+  }, async (request, reply) => {
+    const { token, fromCookie } = presentedRefreshToken(app, request)
+    await blacklistToken(app.tokens, token, request)
+    if (fromCookie) app.refreshCookie.clear(reply)
     return {}
   })
   refuseOtherMethods(app, '/api/token/blacklist/', ['POST'])

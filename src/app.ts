@@ -13,6 +13,10 @@ import jwt from '../plugins/jwt.js'
 import legacyJwt from '../plugins/legacy-jwt.js'
 import swagger from '../plugins/swagger.js'
 import users from '../plugins/users.js'
+import securityEvents from '../plugins/security-events.js'
+import cookies from '../plugins/cookies.js'
+import adminRoutes from '../routes/admin.js'
+import eventRoutes from '../routes/events.js'
 import jwksRoutes from '../routes/jwks.js'
 import sessions from '../plugins/sessions.js'
 import protectedRoutes from '../routes/protected.js'
@@ -77,6 +81,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   await app.register(securityHeaders)
   await app.register(cors)
   await app.register(db)
+  await app.register(securityEvents)
   await app.register(sessions)
   await app.register(users)
   // After the database opens: PGlite's start-up stalls the loop once, which is not overload.
@@ -88,6 +93,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   await app.register(content)
   await app.register(errors)
   await app.register(swagger)
+  await app.register(cookies)
 
   await app.register(async api => {
     api.addHook('onRequest', requireJsonAccept)
@@ -100,6 +106,8 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
       scope.addHook('onRequest', scope.authenticate)
       await scope.register(protectedRoutes)
       await scope.register(sessionRoutes)
+      await scope.register(eventRoutes)
+      await scope.register(adminRoutes)
     })
   })
 

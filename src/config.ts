@@ -61,7 +61,11 @@ export const settings = {
   redisKeyPrefix: setting('REDIS_KEY_PREFIX', 'string', Type.String({ minLength: 1, maxLength: 100, default: 'tessera:' }), 'the prefix of Tessera\'s Redis keys'),
   databaseTimeout: setting('DATABASE_TIMEOUT', 'duration', Type.Integer({ minimum: 1, maximum: 300, default: 5 }), 'how long a connection attempt or a statement may take before the request gets a 503: 1 to 300 seconds'),
   databaseStartupTimeout: setting('DATABASE_STARTUP_TIMEOUT', 'duration', Type.Integer({ minimum: 0, default: 120 }), 'how long start-up retries an unreachable database before giving up (0: forever)'),
-  maxEventLoopDelay: setting('MAX_EVENT_LOOP_DELAY', 'integer', Type.Integer({ minimum: 0, default: 1000 }), 'milliseconds of event-loop delay beyond which requests are shed with a 503; 0 turns it off')
+  maxEventLoopDelay: setting('MAX_EVENT_LOOP_DELAY', 'integer', Type.Integer({ minimum: 0, default: 1000 }), 'milliseconds of event-loop delay beyond which requests are shed with a 503; 0 turns it off'),
+  securityEventRetention: setting('SECURITY_EVENT_RETENTION', 'duration', Type.Integer({ minimum: 1, default: 7776000 }), 'a positive duration in seconds, or with an s/m/h/d suffix (7776000, 90d)'),
+  refreshTokenCookie: setting('REFRESH_TOKEN_COOKIE', 'boolean', Type.Boolean({ default: false }), 'true or false: obtain and refresh also set the refresh token as an HttpOnly cookie'),
+  refreshTokenCookieName: setting('REFRESH_TOKEN_COOKIE_NAME', 'string', Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', default: 'tessera_refresh' }), 'a cookie name of 1 to 64 letters, digits, _ or -'),
+  refreshTokenCookieDomain: setting('REFRESH_TOKEN_COOKIE_DOMAIN', 'string', Type.Optional(Type.String({ pattern: '^[A-Za-z0-9.-]{1,253}$' })), 'the Domain attribute of the cookie (example.com); unset: the API\'s host only')
 }
 
 type Settings = typeof settings
@@ -113,6 +117,9 @@ function assertValid (config: Config): void {
     problems.push('LEGACY_SIMPLEJWT_SIGNING_KEY and LEGACY_SIMPLEJWT_UNTIL go together: the cut-over needs its end')
   } else if (legacyUntil !== undefined && Number.isNaN(Date.parse(legacyUntil))) {
     problems.push(`LEGACY_SIMPLEJWT_UNTIL=${JSON.stringify(legacyUntil)} is not a date`)
+  }
+  if (config.refreshTokenCookie && (config.corsOrigins ?? '').trim() === '') {
+    problems.push('REFRESH_TOKEN_COOKIE needs CORS_ORIGINS: cookie requests are accepted only from an allowed Origin (a same-origin app lists its own)')
   }
   problems.push(...corsOriginProblems(config), ...productionProblems(config))
   if (problems.length > 0) throw new ConfigError(problems.join('\n'))

@@ -37,6 +37,11 @@ export const tokenNotValid = (detail: string) => new ApiError(401, { detail, cod
 export const noActiveAccountForToken = () =>
   new ApiError(401, { detail: 'No active account found for the given token.', code: 'no_active_account' })
 
+// Authorization (DRF's PermissionDenied) and CSRF (DRF's SessionAuthentication wording)
+export const PERMISSION_DENIED = 'You do not have permission to perform this action.'
+export const permissionDenied = () => new ApiError(403, { detail: PERMISSION_DENIED })
+export const csrfFailed = (detail: string) => new ApiError(403, { detail })
+
 // Validation
 export const fieldErrors = (errors: FieldErrors) => new ApiError(400, errors)
 export const nonFieldErrors = (...messages: string[]) => new ApiError(400, { non_field_errors: messages })
@@ -51,6 +56,9 @@ export const methodNotAllowed = (method: string, allow: string) =>
   new ApiError(405, { detail: `Method "${method}" not allowed.` }, { allow })
 export const notAcceptable = () => new ApiError(406, { detail: 'Could not satisfy the request Accept header.' })
 export const notFound = () => new ApiError(404, { detail: 'Not found.' })
+export const invalidCursor = () => new ApiError(400, { detail: 'Invalid cursor' })
+export const badQueryParameter = (name: string) =>
+  new ApiError(400, { detail: `Invalid value for the query parameter "${name.slice(0, 50)}".` })
 export const serverError = () => new ApiError(500, { detail: 'A server error occurred.' })
 
 // Hardening: limits, throttling, faults and overload

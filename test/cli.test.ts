@@ -6,7 +6,7 @@ import t from 'tap'
 import { configWith } from '../src/config.js'
 import { createDb } from '../src/db/index.js'
 import { acquireDirectoryLock } from '../src/db/directory-lock.js'
-import { refreshTokens, sessions, users } from '../src/db/schema.js'
+import { refreshTokens, securityEvents, sessions, users } from '../src/db/schema.js'
 import { freshDatabaseUrl } from './helpers/app.js'
 import { isolatedEnv, runNode } from './helpers/spawn.js'
 import { checkResponses } from './helpers/contract.js'
@@ -144,19 +144,28 @@ t.test('flushexpiredtokens deletes the expired records only', async t => {
     { jti: 'endedlast', userId: user!.id, issuedAt: new Date(now - 7200e3), expiresAt: new Date(now - 3e3), sessionId: 'ended', blacklistedAt: new Date(now - 5e3) },
     { jti: 'endedlive', userId: user!.id, issuedAt: new Date(now - 10e3), expiresAt: new Date(now + 3600e3), sessionId: 'endedlive', blacklistedAt: new Date(now - 5e3) }
   ])
+  // SECURITY_EVENT_RETENTION (90 days by default): the older events go.
+  const day = 86400e3
+  await database.db.insert(securityEvents).values([
+    { at: new Date(now - 91 * day), type: 'login_succeeded', userId: user!.id },
+    { at: new Date(now - 90 * day - 60e3), type: 'logout', userId: user!.id },
+    { at: new Date(now - 89 * day), type: 'token_refreshed', userId: user!.id }
+  ])
   await database.close()
 
   const env = isolatedEnv(dataDir, { DATABASE_URL: databaseUrl ?? '' })
   const run = await runNode(MAIN, ['flushexpiredtokens'], env)
   t.equal(run.code, 0, run.stderr)
-  t.equal(run.stdout, 'Deleted 4 expired refresh token records.\nDeleted 2 ended or expired sessions.\n')
+  t.equal(run.stdout, 'Deleted 4 expired refresh token records.\nDeleted 2 ended or expired sessions.\nDeleted 2 security events older than the retention.\n')
   const again = await runNode(MAIN, ['flushexpiredtokens'], env)
-  t.equal(again.stdout, 'Deleted 0 expired refresh token records.\nDeleted 0 ended or expired sessions.\n')
+  t.equal(again.stdout, 'Deleted 0 expired refresh token records.\nDeleted 0 ended or expired sessions.\nDeleted 0 security events older than the retention.\n')
   const one = createDb(config)
   await one.db.insert(refreshTokens).values({ jti: 'old3', userId: user!.id, issuedAt: new Date(now - 7200e3), expiresAt: new Date(now - 3600e3) })
   await one.db.insert(sessions).values(session('past2', now - 1e3, null))
   await one.close()
-  t.equal((await runNode(MAIN, ['flushexpiredtokens'], env)).stdout, 'Deleted 1 expired refresh token record.\nDeleted 1 ended or expired session.\n')
+  const shorter = { ...env, SECURITY_EVENT_RETENTION: '1d' }
+  t.equal((await runNode(MAIN, ['flushexpiredtokens'], shorter)).stdout,
+    'Deleted 1 expired refresh token record.\nDeleted 1 ended or expired session.\nDeleted 1 security event older than the retention.\n')
 
   const check = createDb(config)
   const rows = await check.db.select({ jti: refreshTokens.jti }).from(refreshTokens).orderBy(refreshTokens.jti)

@@ -23,7 +23,7 @@ t.test('loggerFor: pretty on a terminal, JSON otherwise', async t => {
 })
 
 t.test('compileValidator refuses to leave a non-body part unchecked', async t => {
-  t.throws(() => compileValidator({ schema: {}, httpPart: 'querystring' }), /no validator for querystring/)
+  t.throws(() => compileValidator({ schema: {}, httpPart: 'headers' }), /no validator for headers/)
 })
 
 t.test('argon2id hashing', async t => {

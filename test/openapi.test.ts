@@ -25,7 +25,11 @@ t.test('the document describes every route, its bodies and every error', async t
   const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, operation]) => ({ path, method, operation })))
   t.same(operations.map(o => `${o.method.toUpperCase()} ${o.path}`).sort(), [
-    'DELETE /api/sessions/{id}/', 'GET /.well-known/jwks.json', 'GET /api/sessions/', 'GET /api/users/me/', 'GET /health/live/', 'GET /health/ready/', 'GET /private/', 'GET /protected/',
+    'DELETE /api/admin/users/{id}/', 'DELETE /api/admin/users/{id}/sessions/',
+    'DELETE /api/sessions/{id}/', 'GET /.well-known/jwks.json',
+    'GET /api/admin/events/', 'GET /api/admin/users/', 'GET /api/admin/users/{id}/',
+    'GET /api/sessions/', 'GET /api/users/me/', 'GET /api/users/me/events/', 'GET /health/live/', 'GET /health/ready/', 'GET /private/', 'GET /protected/',
+    'PATCH /api/admin/users/{id}/', 'POST /api/admin/users/', 'POST /api/admin/users/{id}/password/',
     'POST /api/token/', 'POST /api/token/blacklist/', 'POST /api/token/logout/', 'POST /api/token/refresh/', 'POST /api/token/verify/',
     'POST /api/users/me/password/', 'POST /login/', 'POST /register/'
   ])
@@ -47,13 +51,18 @@ t.test('the document describes every route, its bodies and every error', async t
     for (const status of ['405', '406', '500', '503']) t.ok(statuses.includes(status), `${name} documents ${status}`)
     const throttled = ['/api/token/', '/login/', '/register/', '/api/token/refresh/'].includes(path)
     t.equal(statuses.includes('429'), throttled, `${name} documents 429 when throttled`)
-    if (method === 'post') {
+    if (path.startsWith('/api/admin/')) {
+      t.same(operation.tags, ['admin'], `${name} is tagged admin`)
+      t.same(operation.responses['403']?.content?.['application/json']?.schema, { $ref: '#/components/schemas/Detail' }, `${name} documents its 403`)
+    }
+    if (method === 'post' || method === 'patch') {
       t.same(Object.keys(operation.requestBody!.content), ['application/json', 'application/x-www-form-urlencoded'], `${name} takes JSON and forms`)
       t.ok(operation.requestBody!.content['application/json']!.example, `${name} has a request example`)
       for (const status of ['400', '413', '415']) t.ok(statuses.includes(status), `${name} documents ${status}`)
     }
     const tokenFree = path === '/.well-known/jwks.json' || path.startsWith('/health/')
-    const isPublic = tokenFree || (method === 'post' && !['/api/token/logout/', '/api/users/me/password/'].includes(path))
+    const isPublic = tokenFree ||
+      (method === 'post' && !['/api/token/logout/', '/api/users/me/password/'].includes(path) && !path.startsWith('/api/admin/'))
     t.equal(statuses.includes('401'), path !== '/register/' && !tokenFree, `${name} documents 401 unless public and token-free`)
     t.same(operation.security, isPublic ? [] : [{ bearerAuth: [] }], `${name} security (public: an empty list)`)
   }
@@ -62,7 +71,7 @@ t.test('the document describes every route, its bodies and every error', async t
 t.test('the shared shapes are named components, referenced by the responses', async t => {
   const document = JSON.parse(await generateOpenApi()) as Document & { components: { schemas: Record<string, unknown> } }
   t.same(Object.keys(document.components.schemas).sort(),
-    ['AuthenticationError', 'Detail', 'RefreshedTokens', 'RegisteredUser', 'ServiceUnavailable', 'TokenPair', 'User', 'ValidationError'])
+    ['AdminUser', 'AuthenticationError', 'Detail', 'RefreshedTokens', 'RegisteredUser', 'SecurityEventPage', 'ServiceUnavailable', 'TokenPair', 'User', 'ValidationError'])
   const schema = (path: string, method: string, status: string) =>
     document.paths[path]![method]!.responses[status]!.content!['application/json']!.schema
   t.same(schema('/api/token/', 'post', '200'), { $ref: '#/components/schemas/TokenPair' })

@@ -55,7 +55,7 @@ export interface paths {
         put?: never;
         /**
          * Refresh an access token
-         * @description Takes a refresh token and returns a new access token. While rotation is on (the default) it also returns a new refresh token, and the one presented is blacklisted: of concurrent refreshes with one token exactly one succeeds.
+         * @description Takes a refresh token and returns a new access token. While rotation is on (the default) it also returns a new refresh token, and the one presented is blacklisted: of concurrent refreshes with one token exactly one succeeds. With REFRESH_TOKEN_COOKIE on, a body without `refresh` takes the refresh token from the HttpOnly cookie instead; such a request must send `X-Requested-With: XMLHttpRequest` and an allowed `Origin` (else 403). The new refresh token then goes to the cookie only, not to the body.
          */
         post: operations["refreshToken"];
         delete?: never;
@@ -95,7 +95,7 @@ export interface paths {
         put?: never;
         /**
          * Blacklist a refresh token (log out)
-         * @description Takes a refresh token and blacklists it, so that it can no longer be refreshed.
+         * @description Takes a refresh token and blacklists it, so that it can no longer be refreshed. With REFRESH_TOKEN_COOKIE on, a body without `refresh` takes the refresh token from the HttpOnly cookie instead; such a request must send `X-Requested-With: XMLHttpRequest` and an allowed `Origin` (else 403). The cookie is then cleared.
          */
         post: operations["blacklistToken"];
         delete?: never;
@@ -255,7 +255,7 @@ export interface paths {
         put?: never;
         /**
          * Log out: end sessions
-         * @description Ends sessions of the user the access token belongs to, on every instance within a second: their refresh tokens can no longer be refreshed and their access tokens are refused. `scope` is `local` (the default: this session), `others` (every other session) or `global` (all sessions).
+         * @description Ends sessions of the user the access token belongs to, on every instance within a second: their refresh tokens can no longer be refreshed and their access tokens are refused. `scope` is `local` (the default: this session), `others` (every other session) or `global` (all sessions). With REFRESH_TOKEN_COOKIE on, `local` and `global` also clear the refresh-token cookie.
          */
         post: operations["logout"];
         delete?: never;
@@ -318,6 +318,138 @@ export interface paths {
          * @description Takes the old password and a new one (checked by Django's validators, as at registration). Every other session of the user ends; the current one lives.
          */
         post: operations["changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/events/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's security events
+         * @description The security events about the user the access token belongs to (logins, refreshes, logouts, password changes, changes staff made…), newest first, a page at a time: pass `next` back as `cursor`.
+         */
+        get: operations["listOwnEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List users
+         * @description Users by id, a page at a time (pass `next` back as `cursor`), filtered by part of the username or email (without regard to case), `is_active` and `is_staff`.
+         */
+        get: operations["adminListUsers"];
+        put?: never;
+        /**
+         * Create a user
+         * @description Creates a user, with the checks of registration (unique username, Django's password validators). Only a superuser may set `is_superuser`.
+         */
+        post: operations["adminCreateUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a user
+         * @description One user, with `is_active`; 404 when no user has that id.
+         */
+        get: operations["adminGetUser"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a user
+         * @description Deletes the user, their sessions and refresh tokens; their tokens are refused on every instance at once. Their security events stay.
+         */
+        delete: operations["adminDeleteUser"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a user
+         * @description Changes the given fields. `is_active: false` ends every session of the user on every instance at once; `is_staff: false` takes the admin API away at once. Only a superuser may change `is_superuser` or a superuser's account.
+         */
+        patch: operations["adminUpdateUser"];
+        trace?: never;
+    };
+    "/api/admin/users/{id}/password/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a user's password
+         * @description Sets the password (Django's validators apply). Every session of the user ends on every instance at once.
+         */
+        post: operations["adminSetPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{id}/sessions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End all sessions of a user
+         * @description Ends every session of the user on every instance at once: their refresh tokens can no longer be refreshed and their access tokens are refused.
+         */
+        delete: operations["adminEndUserSessions"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/events/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The security event log
+         * @description Every security event, newest first, a page at a time (pass `next` back as `cursor`), filtered by `user` (id) and `type`.
+         */
+        get: operations["adminListEvents"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -420,6 +552,53 @@ export interface components {
             detail: string;
             /** @example service_unavailable */
             code: string;
+        };
+        /** @description A user, as staff see it. The password hash never leaves the server. */
+        AdminUser: {
+            id: number;
+            username: string;
+            email: string;
+            first_name: string;
+            last_name: string;
+            is_active: boolean;
+            is_staff: boolean;
+            is_superuser: boolean;
+            /**
+             * Format: date-time
+             * @description When the account was created.
+             */
+            date_joined: string;
+            last_login: string | null;
+        };
+        /** @description A page of security events, newest first. */
+        SecurityEventPage: {
+            /** @description The cursor of the next page (pass it as `cursor`), null on the last page. */
+            next: string | null;
+            results: {
+                id: number;
+                /**
+                 * @description One of login_succeeded, login_failed, token_refreshed, refresh_reuse_detected, logout, session_ended, password_changed, user_created, user_updated, user_deactivated, user_deleted, throttled.
+                 * @example login_succeeded
+                 */
+                type: string;
+                /**
+                 * Format: date-time
+                 * @description When it happened.
+                 */
+                at: string;
+                /** @description The user it is about (null for a login with an unknown username). */
+                user_id: number | null;
+                /** @description The session it is about, when there is one. */
+                session_id: string | null;
+                /** @description The client address of the request (may be empty). */
+                ip: string;
+                /** @description The User-Agent of the request (may be empty). */
+                user_agent: string;
+                /** @description Small facts, never a password or a token: `scope` of a logout, `reason` of a failed login, `fields` an admin changed, `by` (the id of the user who made a change). */
+                detail: {
+                    [key: string]: unknown;
+                };
+            }[];
         };
         /** @description DRF's serializer errors: a list of messages per field (the route lists its fields), `non_field_errors` for the body as a whole, or `detail` when the body could not be parsed. */
         ValidationError: {
@@ -800,6 +979,15 @@ export interface operations {
                     "application/json": components["schemas"]["AuthenticationError"];
                 };
             };
+            /** @description The refresh token came from the cookie (REFRESH_TOKEN_COOKIE) and the request failed the CSRF checks: the `X-Requested-With: XMLHttpRequest` header is required, and `Origin` must be one of CORS_ORIGINS. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
             /** @description Method not allowed. */
             405: {
                 headers: {
@@ -1064,6 +1252,15 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description The refresh token came from the cookie (REFRESH_TOKEN_COOKIE) and the request failed the CSRF checks: the `X-Requested-With: XMLHttpRequest` header is required, and `Origin` must be one of CORS_ORIGINS. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
                 };
             };
             /** @description Method not allowed. */
@@ -2165,6 +2362,1209 @@ export interface operations {
             };
             /** @description The body is neither JSON nor form-encoded. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description An unexpected error; the body says nothing of it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailable"];
+                };
+            };
+        };
+    };
+    listOwnEvents: {
+        parameters: {
+            query?: {
+                /** @description The `next` of the previous page. */
+                cursor?: string;
+                /** @description Items per page, 1 to 200 (default 50). */
+                limit?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of security events, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The cursor of the next page (pass it as `cursor`), null on the last page. */
+                        next: string | null;
+                        results: {
+                            id: number;
+                            /**
+                             * @description One of login_succeeded, login_failed, token_refreshed, refresh_reuse_detected, logout, session_ended, password_changed, user_created, user_updated, user_deactivated, user_deleted, throttled.
+                             * @example login_succeeded
+                             */
+                            type: string;
+                            /**
+                             * Format: date-time
+                             * @description When it happened.
+                             */
+                            at: string;
+                            /** @description The user it is about (null for a login with an unknown username). */
+                            user_id: number | null;
+                            /** @description The session it is about, when there is one. */
+                            session_id: string | null;
+                            /** @description The client address of the request (may be empty). */
+                            ip: string;
+                            /** @description The User-Agent of the request (may be empty). */
+                            user_agent: string;
+                            /** @description Small facts, never a password or a token: `scope` of a logout, `reason` of a failed login, `fields` an admin changed, `by` (the id of the user who made a change). */
+                            detail: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description A query parameter does not fit (`Invalid value for the query parameter "limit".`), or the cursor is not one this server made (`Invalid cursor`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Authentication failed (401), with `WWW-Authenticate: Bearer realm="api"`. `code` is one of bad_authorization_header, token_not_valid, user_not_found, user_inactive, no_active_account; `messages` appears when an access token was not valid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Given token not valid for any token type",
+                     *       "code": "token_not_valid",
+                     *       "messages": [
+                     *         {
+                     *           "token_class": "AccessToken",
+                     *           "token_type": "access",
+                     *           "message": "Token is invalid or expired"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description Method not allowed. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The Accept header asks for something other than JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description An unexpected error; the body says nothing of it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailable"];
+                };
+            };
+        };
+    };
+    adminListUsers: {
+        parameters: {
+            query?: {
+                /** @description Users whose username contains this, without regard to case. */
+                username?: string;
+                /** @description Users whose email contains this, without regard to case. */
+                email?: string;
+                /** @description Only active (`true`) or inactive (`false`) users. */
+                is_active?: "true" | "false";
+                /** @description Only staff (`true`) or non-staff (`false`) users. */
+                is_staff?: "true" | "false";
+                /** @description The `next` of the previous page. */
+                cursor?: string;
+                /** @description Items per page, 1 to 200 (default 50). */
+                limit?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of users, by id. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The cursor of the next page (pass it as `cursor`), null on the last page. */
+                        next: string | null;
+                        results: {
+                            id: number;
+                            username: string;
+                            email: string;
+                            first_name: string;
+                            last_name: string;
+                            is_active: boolean;
+                            is_staff: boolean;
+                            is_superuser: boolean;
+                            /**
+                             * Format: date-time
+                             * @description When the account was created.
+                             */
+                            date_joined: string;
+                            last_login: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description A query parameter does not fit (`Invalid value for the query parameter "limit".`), or the cursor is not one this server made (`Invalid cursor`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Authentication failed (401), with `WWW-Authenticate: Bearer realm="api"`. `code` is one of bad_authorization_header, token_not_valid, user_not_found, user_inactive, no_active_account; `messages` appears when an access token was not valid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Given token not valid for any token type",
+                     *       "code": "token_not_valid",
+                     *       "messages": [
+                     *         {
+                     *           "token_class": "AccessToken",
+                     *           "token_type": "access",
+                     *           "message": "Token is invalid or expired"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description The caller is not staff (`is_staff`), or a staff member who is not a superuser tried to change a superuser or `is_superuser`: `{"detail":"You do not have permission to perform this action."}`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Method not allowed. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The Accept header asks for something other than JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description An unexpected error; the body says nothing of it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailable"];
+                };
+            };
+        };
+    };
+    adminCreateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "username": "bob",
+                 *       "email": "bob@example.com",
+                 *       "password": "violet otter lantern 42",
+                 *       "is_staff": false
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: username
+                     * @description Letters, digits and @/./+/-/_; unique without regard to case.
+                     */
+                    username: string;
+                    /**
+                     * Format: email
+                     * @description May be blank.
+                     */
+                    email?: string;
+                    /**
+                     * Format: password
+                     * @description Checked by Django's four password validators.
+                     */
+                    password: string;
+                    /** @description Given name. */
+                    first_name?: string;
+                    /** @description Family name. */
+                    last_name?: string;
+                    /** @description Default true. */
+                    is_active?: boolean;
+                    /** @description Default false. Staff may use the admin API. */
+                    is_staff?: boolean;
+                    /** @description Default false. Only a superuser may set it. */
+                    is_superuser?: boolean;
+                };
+                /**
+                 * @example {
+                 *       "username": "bob",
+                 *       "email": "bob@example.com",
+                 *       "password": "violet otter lantern 42",
+                 *       "is_staff": false
+                 *     }
+                 */
+                "application/x-www-form-urlencoded": {
+                    /**
+                     * Format: username
+                     * @description Letters, digits and @/./+/-/_; unique without regard to case.
+                     */
+                    username: string;
+                    /**
+                     * Format: email
+                     * @description May be blank.
+                     */
+                    email?: string;
+                    /**
+                     * Format: password
+                     * @description Checked by Django's four password validators.
+                     */
+                    password: string;
+                    /** @description Given name. */
+                    first_name?: string;
+                    /** @description Family name. */
+                    last_name?: string;
+                    /** @description Default true. */
+                    is_active?: boolean;
+                    /** @description Default false. Staff may use the admin API. */
+                    is_staff?: boolean;
+                    /** @description Default false. Only a superuser may set it. */
+                    is_superuser?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description A user, as staff see it. The password hash never leaves the server. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUser"];
+                };
+            };
+            /** @description The request was not valid: a list of messages per field (DRF's serializer errors), or a parse error. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"] & {
+                        username?: string[];
+                        email?: string[];
+                        password?: string[];
+                        first_name?: string[];
+                        last_name?: string[];
+                        is_active?: string[];
+                        is_staff?: string[];
+                        is_superuser?: string[];
+                    };
+                };
+            };
+            /** @description Authentication failed (401), with `WWW-Authenticate: Bearer realm="api"`. `code` is one of bad_authorization_header, token_not_valid, user_not_found, user_inactive, no_active_account; `messages` appears when an access token was not valid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Given token not valid for any token type",
+                     *       "code": "token_not_valid",
+                     *       "messages": [
+                     *         {
+                     *           "token_class": "AccessToken",
+                     *           "token_type": "access",
+                     *           "message": "Token is invalid or expired"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description The caller is not staff (`is_staff`), or a staff member who is not a superuser tried to change a superuser or `is_superuser`: `{"detail":"You do not have permission to perform this action."}`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Method not allowed. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The Accept header asks for something other than JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The body is neither JSON nor form-encoded. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description An unexpected error; the body says nothing of it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailable"];
+                };
+            };
+        };
+    };
+    adminGetUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A user id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A user, as staff see it. The password hash never leaves the server. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUser"];
+                };
+            };
+            /** @description Authentication failed (401), with `WWW-Authenticate: Bearer realm="api"`. `code` is one of bad_authorization_header, token_not_valid, user_not_found, user_inactive, no_active_account; `messages` appears when an access token was not valid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Given token not valid for any token type",
+                     *       "code": "token_not_valid",
+                     *       "messages": [
+                     *         {
+                     *           "token_class": "AccessToken",
+                     *           "token_type": "access",
+                     *           "message": "Token is invalid or expired"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description The caller is not staff (`is_staff`), or a staff member who is not a superuser tried to change a superuser or `is_superuser`: `{"detail":"You do not have permission to perform this action."}`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description No user has that id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Method not allowed. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The Accept header asks for something other than JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description An unexpected error; the body says nothing of it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailable"];
+                };
+            };
+        };
+    };
+    adminDeleteUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A user id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done: no content. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Authentication failed (401), with `WWW-Authenticate: Bearer realm="api"`. `code` is one of bad_authorization_header, token_not_valid, user_not_found, user_inactive, no_active_account; `messages` appears when an access token was not valid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Given token not valid for any token type",
+                     *       "code": "token_not_valid",
+                     *       "messages": [
+                     *         {
+                     *           "token_class": "AccessToken",
+                     *           "token_type": "access",
+                     *           "message": "Token is invalid or expired"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description The caller is not staff (`is_staff`), or a staff member who is not a superuser tried to change a superuser or `is_superuser`: `{"detail":"You do not have permission to perform this action."}`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description No user has that id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Method not allowed. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The Accept header asks for something other than JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description An unexpected error; the body says nothing of it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailable"];
+                };
+            };
+        };
+    };
+    adminUpdateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A user id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "is_active": false
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: email
+                     * @description May be blank.
+                     */
+                    email?: string;
+                    /** @description Given name. */
+                    first_name?: string;
+                    /** @description Family name. */
+                    last_name?: string;
+                    /** @description false deactivates the user: every session ends on every instance at once. */
+                    is_active?: boolean;
+                    /** @description false takes the admin API away at once. */
+                    is_staff?: boolean;
+                    /** @description Only a superuser may change it. */
+                    is_superuser?: boolean;
+                };
+                /**
+                 * @example {
+                 *       "is_active": false
+                 *     }
+                 */
+                "application/x-www-form-urlencoded": {
+                    /**
+                     * Format: email
+                     * @description May be blank.
+                     */
+                    email?: string;
+                    /** @description Given name. */
+                    first_name?: string;
+                    /** @description Family name. */
+                    last_name?: string;
+                    /** @description false deactivates the user: every session ends on every instance at once. */
+                    is_active?: boolean;
+                    /** @description false takes the admin API away at once. */
+                    is_staff?: boolean;
+                    /** @description Only a superuser may change it. */
+                    is_superuser?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description A user, as staff see it. The password hash never leaves the server. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUser"];
+                };
+            };
+            /** @description The request was not valid: a list of messages per field (DRF's serializer errors), or a parse error. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"] & {
+                        email?: string[];
+                        first_name?: string[];
+                        last_name?: string[];
+                        is_active?: string[];
+                        is_staff?: string[];
+                        is_superuser?: string[];
+                    };
+                };
+            };
+            /** @description Authentication failed (401), with `WWW-Authenticate: Bearer realm="api"`. `code` is one of bad_authorization_header, token_not_valid, user_not_found, user_inactive, no_active_account; `messages` appears when an access token was not valid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Given token not valid for any token type",
+                     *       "code": "token_not_valid",
+                     *       "messages": [
+                     *         {
+                     *           "token_class": "AccessToken",
+                     *           "token_type": "access",
+                     *           "message": "Token is invalid or expired"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description The caller is not staff (`is_staff`), or a staff member who is not a superuser tried to change a superuser or `is_superuser`: `{"detail":"You do not have permission to perform this action."}`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description No user has that id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Method not allowed. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The Accept header asks for something other than JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The body is neither JSON nor form-encoded. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description An unexpected error; the body says nothing of it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailable"];
+                };
+            };
+        };
+    };
+    adminSetPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A user id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "password": "violet otter lantern 42"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: password
+                     * @description The new password, checked by Django's four password validators. Every session of the user ends.
+                     */
+                    password: string;
+                };
+                /**
+                 * @example {
+                 *       "password": "violet otter lantern 42"
+                 *     }
+                 */
+                "application/x-www-form-urlencoded": {
+                    /**
+                     * Format: password
+                     * @description The new password, checked by Django's four password validators. Every session of the user ends.
+                     */
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Done: no content. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request was not valid: a list of messages per field (DRF's serializer errors), or a parse error. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"] & {
+                        password?: string[];
+                    };
+                };
+            };
+            /** @description Authentication failed (401), with `WWW-Authenticate: Bearer realm="api"`. `code` is one of bad_authorization_header, token_not_valid, user_not_found, user_inactive, no_active_account; `messages` appears when an access token was not valid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Given token not valid for any token type",
+                     *       "code": "token_not_valid",
+                     *       "messages": [
+                     *         {
+                     *           "token_class": "AccessToken",
+                     *           "token_type": "access",
+                     *           "message": "Token is invalid or expired"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description The caller is not staff (`is_staff`), or a staff member who is not a superuser tried to change a superuser or `is_superuser`: `{"detail":"You do not have permission to perform this action."}`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description No user has that id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Method not allowed. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The Accept header asks for something other than JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The body is neither JSON nor form-encoded. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description An unexpected error; the body says nothing of it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailable"];
+                };
+            };
+        };
+    };
+    adminEndUserSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A user id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done: no content. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Authentication failed (401), with `WWW-Authenticate: Bearer realm="api"`. `code` is one of bad_authorization_header, token_not_valid, user_not_found, user_inactive, no_active_account; `messages` appears when an access token was not valid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Given token not valid for any token type",
+                     *       "code": "token_not_valid",
+                     *       "messages": [
+                     *         {
+                     *           "token_class": "AccessToken",
+                     *           "token_type": "access",
+                     *           "message": "Token is invalid or expired"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description The caller is not staff (`is_staff`), or a staff member who is not a superuser tried to change a superuser or `is_superuser`: `{"detail":"You do not have permission to perform this action."}`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description No user has that id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Method not allowed. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The Accept header asks for something other than JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description An unexpected error; the body says nothing of it. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceUnavailable"];
+                };
+            };
+        };
+    };
+    adminListEvents: {
+        parameters: {
+            query?: {
+                /** @description Only events about this user id. */
+                user?: string;
+                /** @description Only events of this type. */
+                type?: "login_succeeded" | "login_failed" | "token_refreshed" | "refresh_reuse_detected" | "logout" | "session_ended" | "password_changed" | "user_created" | "user_updated" | "user_deactivated" | "user_deleted" | "throttled";
+                /** @description The `next` of the previous page. */
+                cursor?: string;
+                /** @description Items per page, 1 to 200 (default 50). */
+                limit?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of security events, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The cursor of the next page (pass it as `cursor`), null on the last page. */
+                        next: string | null;
+                        results: {
+                            id: number;
+                            /**
+                             * @description One of login_succeeded, login_failed, token_refreshed, refresh_reuse_detected, logout, session_ended, password_changed, user_created, user_updated, user_deactivated, user_deleted, throttled.
+                             * @example login_succeeded
+                             */
+                            type: string;
+                            /**
+                             * Format: date-time
+                             * @description When it happened.
+                             */
+                            at: string;
+                            /** @description The user it is about (null for a login with an unknown username). */
+                            user_id: number | null;
+                            /** @description The session it is about, when there is one. */
+                            session_id: string | null;
+                            /** @description The client address of the request (may be empty). */
+                            ip: string;
+                            /** @description The User-Agent of the request (may be empty). */
+                            user_agent: string;
+                            /** @description Small facts, never a password or a token: `scope` of a logout, `reason` of a failed login, `fields` an admin changed, `by` (the id of the user who made a change). */
+                            detail: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description A query parameter does not fit (`Invalid value for the query parameter "limit".`), or the cursor is not one this server made (`Invalid cursor`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Authentication failed (401), with `WWW-Authenticate: Bearer realm="api"`. `code` is one of bad_authorization_header, token_not_valid, user_not_found, user_inactive, no_active_account; `messages` appears when an access token was not valid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Given token not valid for any token type",
+                     *       "code": "token_not_valid",
+                     *       "messages": [
+                     *         {
+                     *           "token_class": "AccessToken",
+                     *           "token_type": "access",
+                     *           "message": "Token is invalid or expired"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuthenticationError"];
+                };
+            };
+            /** @description The caller is not staff (`is_staff`), or a staff member who is not a superuser tried to change a superuser or `is_superuser`: `{"detail":"You do not have permission to perform this action."}`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Method not allowed. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description The Accept header asks for something other than JSON. */
+            406: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { boolean, index, integer, pgTable, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core'
+import { bigint, boolean, index, integer, jsonb, pgTable, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core'
 
 // Modelled on Django's auth_user, so that an export from Django maps column by column.
 export const users = pgTable('users', {
@@ -56,7 +56,26 @@ export const refreshTokens = pgTable('refresh_tokens', {
   index('refresh_tokens_expires_at_idx').on(table.expiresAt)
 ])
 
+// The security event log (ASVS 16.3.1): who did what, from where, when. No
+// foreign keys: an event outlives its user and its session (a deleted user's
+// events are the record of what happened). Never a password or a token.
+export const securityEvents = pgTable('security_events', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+  at: timestamp('at', { withTimezone: true }).notNull(),
+  type: varchar('type', { length: 40 }).notNull(),
+  userId: integer('user_id'),
+  sessionId: varchar('session_id', { length: 32 }),
+  ip: varchar('ip', { length: 45 }).notNull().default(''),
+  userAgent: varchar('user_agent', { length: 512 }).notNull().default(''),
+  detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({})
+}, table => [
+  index('security_events_at_idx').on(table.at, table.id),
+  index('security_events_user_at_idx').on(table.userId, table.at, table.id),
+  index('security_events_type_at_idx').on(table.type, table.at, table.id)
+])
+
 export type User = typeof users.$inferSelect
 export type NewUser = typeof users.$inferInsert
 export type Session = typeof sessions.$inferSelect
 export type RefreshTokenRow = typeof refreshTokens.$inferSelect
+export type SecurityEventRow = typeof securityEvents.$inferSelect

@@ -2,6 +2,8 @@ import type { TSchema } from '@sinclair/typebox'
 import { AuthenticationError, Detail, ServiceUnavailable } from './errors.js'
 import { RefreshResponse, TokenPair } from './tokens.js'
 import { CurrentUser, RegisteredUser } from './users.js'
+import { AdminUser } from './admin.js'
+import { EventPage } from './events.js'
 
 // The OpenAPI document names the shapes clients share (the token pair, the
 // three error shapes of COMPAT.md, the user) in `components.schemas`. Route
@@ -13,7 +15,15 @@ type JsonObject = Record<string, unknown>
 
 /** The named response shapes; a body equal to one of them (its description and examples aside) becomes a `$ref`. */
 const NAMED_RESPONSES: Record<string, TSchema> = {
-  TokenPair, RefreshedTokens: RefreshResponse, User: CurrentUser, RegisteredUser, Detail, AuthenticationError, ServiceUnavailable
+  TokenPair,
+  RefreshedTokens: RefreshResponse,
+  User: CurrentUser,
+  RegisteredUser,
+  Detail,
+  AuthenticationError,
+  ServiceUnavailable,
+  AdminUser,
+  SecurityEventPage: EventPage
 }
 
 const VALIDATION_ERROR = 'ValidationError'

@@ -50,6 +50,10 @@ interface ErrorResponses {
   unauthorized?: boolean
   /** Whether the route is throttled (429). */
   throttled?: boolean
+  /** When the route can answer 403: what the 403 means there. */
+  forbidden?: string
+  /** When the route takes a query string: its 400 body. */
+  badQuery?: TSchema
 }
 
 export const ServiceUnavailable = Type.Object({
@@ -60,10 +64,12 @@ export const ServiceUnavailable = Type.Object({
 })
 
 /** The error responses a route can give, for its response schema. */
-export function errorResponses ({ body, unauthorized = false, throttled = false }: ErrorResponses): Record<number, TSchema> {
+export function errorResponses ({ body, unauthorized = false, throttled = false, forbidden, badQuery }: ErrorResponses): Record<number, TSchema> {
   const responses: Record<number, TSchema> = {}
   if (body !== null) responses[400] = ValidationError(body)
+  else if (badQuery !== undefined) responses[400] = badQuery
   if (unauthorized) responses[401] = AuthenticationError
+  if (forbidden !== undefined) responses[403] = Type.Object(Detail.properties, { description: forbidden })
   responses[405] = Type.Object(Detail.properties, { description: 'Method not allowed.' })
   responses[406] = Type.Object(Detail.properties, { description: 'The Accept header asks for something other than JSON.' })
   if (body !== null) {

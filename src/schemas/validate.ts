@@ -13,7 +13,23 @@ export const MESSAGES = {
   invalidString: 'Not a valid string.',
   maxLength: (n: number) => `Ensure this field has no more than ${n} characters.`,
   invalidChoice: (value: string) => `"${value}" is not a valid choice.`,
-  notADictionary: (type: string) => `Invalid data. Expected a dictionary, but got ${type}.`
+  notADictionary: (type: string) => `Invalid data. Expected a dictionary, but got ${type}.`,
+  invalidBoolean: 'Must be a valid boolean.'
+}
+
+// DRF's BooleanField: these texts (and JSON true/false, 1/0) are booleans, nothing else.
+const TRUE_TEXTS = new Set(['t', 'y', 'yes', 'true', 'on', '1'])
+const FALSE_TEXTS = new Set(['f', 'n', 'no', 'false', 'off', '0'])
+
+function validateBoolean (raw: unknown): { value: boolean } | { error: string[] } {
+  if (raw === null) return { error: [MESSAGES.null] }
+  if (typeof raw === 'boolean') return { value: raw }
+  if (typeof raw === 'string' || raw instanceof JsonNumber) {
+    const text = String(raw).toLowerCase()
+    if (TRUE_TEXTS.has(text)) return { value: true }
+    if (FALSE_TEXTS.has(text)) return { value: false }
+  }
+  return { error: [MESSAGES.invalidBoolean] }
 }
 
 /** A check for a string `format`, with the message DRF gives when it fails. */
@@ -21,7 +37,7 @@ export interface FormatCheck { check: (value: string) => boolean, message: strin
 
 export class ValidationFailed extends ApiError {
   /** `valid` holds the cleaned values of the fields that passed, for checks that need a database. */
-  constructor (readonly fields: FieldErrors, readonly valid: Record<string, string> = {}) {
+  constructor (readonly fields: FieldErrors, readonly valid: Record<string, string | boolean> = {}) {
     super(400, fields)
   }
 }
@@ -86,21 +102,21 @@ function rulesOf (schema: TSchema, formats: Record<string, FormatCheck>): String
 export function compileBodyValidator (schema: TObject, formats: Record<string, FormatCheck> = {}) {
   const required = new Set(schema.required ?? [])
   const fields = Object.entries(schema.properties).map(([name, property]) =>
-    ({ name, required: required.has(name), rules: rulesOf(property, formats) }))
+    ({ name, required: required.has(name), boolean: property.type === 'boolean', rules: rulesOf(property, formats) }))
 
-  return function validateBody (data: unknown): Record<string, string> {
+  return function validateBody (data: unknown): Record<string, string | boolean> {
     if (typeof data !== 'object' || data === null || Array.isArray(data) || data instanceof JsonNumber) {
       throw new ValidationFailed({ non_field_errors: [MESSAGES.notADictionary(pythonTypeName(data))] })
     }
     const input = data as Record<string, unknown>
-    const value: Record<string, string> = {}
+    const value: Record<string, string | boolean> = {}
     const errors: FieldErrors = {}
     for (const field of fields) {
       if (!Object.hasOwn(input, field.name) || input[field.name] === undefined) {
         if (field.required) errors[field.name] = [MESSAGES.required]
         continue
       }
-      const result = validateString(input[field.name], field.rules)
+      const result = field.boolean ? validateBoolean(input[field.name]) : validateString(input[field.name], field.rules)
       if ('error' in result) errors[field.name] = result.error
       else value[field.name] = result.value
     }

@@ -1,5 +1,6 @@
 import type { Config } from '../config.js'
 import type { Db } from '../db/index.js'
+import type { RequestLike, SecurityEvent } from '../events/types.js'
 import { accessTokenNotValid, noActiveAccountForToken, noUserIdentification, nonFieldErrors, tokenNotValid, userInactive, userNotFound } from '../errors.js'
 import { endSessions, isSessionEnded, type SessionDeps } from '../sessions/service.js'
 import { createSession } from '../sessions/store.js'
@@ -26,9 +27,14 @@ export interface TokenDeps {
   now: () => number
   /** Sessions and their revocation on every instance. */
   sessions: SessionDeps
+  /** The security event log (refreshes, replays, logouts by token); none: nothing is recorded. */
+  events?: { record: (event: SecurityEvent) => void }
 }
 
 export interface TokenPair { refresh: string, access: string }
+
+/** A login's pair, with the session it started (for the event log; never sent). */
+export interface IssuedPair extends TokenPair { sessionId: string }
 
 const toDate = (seconds: number) => new Date(seconds * 1000)
 
@@ -97,7 +103,7 @@ export async function assertUserCanAuthenticate (lookup: UserStatusLookup, userI
 export interface ClientInfo { userAgent?: string, ip?: string }
 
 /** A new pair for a user who has just proven who they are: a login, which starts a session. */
-export async function issueTokenPair (deps: TokenDeps, userId: number, client: ClientInfo = {}): Promise<TokenPair> {
+export async function issueTokenPair (deps: TokenDeps, userId: number, client: ClientInfo = {}): Promise<IssuedPair> {
   const now = deps.now()
   const { settings } = deps
   const sessionId = newJti()
@@ -106,7 +112,7 @@ export async function issueTokenPair (deps: TokenDeps, userId: number, client: C
     await createSession(tx, { id: sessionId, userId, now: toDate(now), absoluteExpiresAt: toDate(now + settings.refreshTokenAbsoluteLifetime), ...client })
     await recordRefreshToken(tx, { ...recordOf(refreshClaims, userId, now), sessionId })
   })
-  return { refresh: deps.sign(refreshClaims), access: deps.sign(accessClaims(deps, userId, now, sessionId)) }
+  return { refresh: deps.sign(refreshClaims), access: deps.sign(accessClaims(deps, userId, now, sessionId)), sessionId }
 }
 
 /**
@@ -114,7 +120,7 @@ export async function issueTokenPair (deps: TokenDeps, userId: number, client: C
  * refresh token of the same session. A token rotated away and presented again
  * after REFRESH_TOKEN_REUSE_INTERVAL is a replay: its whole session ends.
  */
-export async function refreshAccessToken (deps: TokenDeps, token: string): Promise<{ access: string, refresh?: string }> {
+export async function refreshAccessToken (deps: TokenDeps, token: string, request?: RequestLike): Promise<{ access: string, refresh?: string }> {
   const payload = decodeOrThrow(deps, token, 'refresh')
   const userId = userIdOf(payload)
   if (userId == null) throw noActiveAccountForToken()
@@ -132,11 +138,13 @@ export async function refreshAccessToken (deps: TokenDeps, token: string): Promi
     const { rotatedAt, sessionId } = rotation
     if (rotatedAt !== null && sessionId !== null && now - rotatedAt.getTime() / 1000 > settings.refreshTokenReuseInterval) {
       await endSessions(deps.sessions, { sessionId })
+      deps.events?.record({ type: 'refresh_reuse_detected', userId, sessionId, request, detail: { session_revoked: true } })
     }
     throw tokenNotValid(TOKEN_BLACKLISTED)
   }
   if (rotation.outcome === 'no_active_account') throw noActiveAccountForToken()
   const access = deps.sign(accessClaims(deps, userId, now, rotation.sessionId))
+  deps.events?.record({ type: 'token_refreshed', userId, sessionId: rotation.sessionId, request })
   if (rotation.nextExpiresAt === null) return { access }
   const next = { ...mintClaims('refresh', userId, now, settings.refreshTokenLifetime), exp: Math.floor(rotation.nextExpiresAt.getTime() / 1000), jti: nextJti }
   return { access, refresh: deps.sign(next) }
@@ -156,7 +164,7 @@ export async function verifyAnyToken (deps: TokenDeps, token: string): Promise<v
 }
 
 /** POST /api/token/blacklist/: a logout. The token's session ends, its access tokens included. */
-export async function blacklistToken (deps: TokenDeps, token: string): Promise<void> {
+export async function blacklistToken (deps: TokenDeps, token: string, request?: RequestLike): Promise<void> {
   const payload = decodeOrThrow(deps, token, 'refresh')
   const now = deps.now()
   const userId = userIdOf(payload)
@@ -165,4 +173,5 @@ export async function blacklistToken (deps: TokenDeps, token: string): Promise<v
   const blacklisted = await blacklistRefreshToken(deps.db, recordOf(payload, userId, now), toDate(now))
   if (blacklisted === false) throw tokenNotValid(TOKEN_BLACKLISTED)
   if (blacklisted.sessionId !== null) await endSessions(deps.sessions, { sessionId: blacklisted.sessionId })
+  deps.events?.record({ type: 'logout', userId, sessionId: blacklisted.sessionId, request, detail: { scope: 'local', via: 'blacklist' } })
 }

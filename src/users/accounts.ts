@@ -21,17 +21,27 @@ export interface AccountDeps {
  * verification, so the time taken does not tell which usernames exist.
  */
 export async function authenticateUser (deps: AccountDeps, username: string, password: string): Promise<User | null> {
+  const attempt = await attemptLogin(deps, username, password)
+  return 'user' in attempt ? attempt.user : null
+}
+
+/** Why a login failed, for the event log (the client gets the same 401 whatever the reason). */
+export type LoginFailure = { reason: 'unknown_user' } | { reason: 'wrong_password' | 'inactive', userId: number }
+
+/** authenticateUser, telling why a login failed. */
+export async function attemptLogin (deps: AccountDeps, username: string, password: string): Promise<{ user: User } | LoginFailure> {
   const user = await findUserByUsername(deps.db, normalizeUsername(username))
   if (user === undefined) {
     await deps.hasher.spendVerification(password)
-    return null
+    return { reason: 'unknown_user' }
   }
-  if (!await deps.hasher.verify(user.password, password) || !user.isActive) return null
+  if (!await deps.hasher.verify(user.password, password)) return { reason: 'wrong_password', userId: user.id }
+  if (!user.isActive) return { reason: 'inactive', userId: user.id }
   // As Django does when its hasher's parameters are raised.
   if (deps.hasher.needsRehash(user.password)) {
     await setPasswordHash(deps.db, user.id, await deps.hasher.hash(password))
   }
-  return user
+  return { user }
 }
 
 export async function recordLogin (deps: AccountDeps, user: User, at: Date): Promise<void> {
@@ -43,6 +53,9 @@ export interface Registration { username?: string, email?: string, password?: st
 export interface NewUserOptions {
   isStaff?: boolean
   isSuperuser?: boolean
+  isActive?: boolean
+  firstName?: string
+  lastName?: string
   /** createsuperuser lets a person at the terminal overrule the password validators, as Django's does. */
   skipPasswordValidation?: boolean
 }
@@ -79,7 +92,10 @@ export async function registerUser (deps: AccountDeps, input: Registration, erro
     email,
     password: await deps.hasher.hash(password),
     isStaff: options.isStaff ?? false,
-    isSuperuser: options.isSuperuser ?? false
+    isSuperuser: options.isSuperuser ?? false,
+    isActive: options.isActive ?? true,
+    firstName: options.firstName ?? '',
+    lastName: options.lastName ?? ''
   })
   if (user === null) throw fieldErrors({ username: [USERNAME_TAKEN] })
   deps.cache.delete(user.id)

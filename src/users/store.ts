@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, ilike, sql, type SQL } from 'drizzle-orm'
 import type { Db } from '../db/index.js'
 import { sqlState, UNIQUE_VIOLATION } from '../db/errors.js'
 import { users, type NewUser, type User } from '../db/schema.js'
@@ -55,4 +55,35 @@ export async function setActive (db: Db, id: number, isActive: boolean): Promise
 
 export async function deleteUserById (db: Db, id: number): Promise<void> {
   await db.delete(users).where(eq(users.id, id))
+}
+
+export interface UserFilter {
+  /** Part of the username, without regard to case. */
+  username?: string
+  /** Part of the email, without regard to case. */
+  email?: string
+  isActive?: boolean
+  isStaff?: boolean
+}
+
+// LIKE's wildcards in a user's text match only themselves.
+const containing = (text: string) => `%${text.replace(/[\\%_]/g, character => `\\${character}`)}%`
+
+/** A page of users by id, after `afterId`; one more than `limit` tells there is a next page. */
+export async function listUsers (db: Db, filter: UserFilter, afterId: number | null, limit: number): Promise<User[]> {
+  const conditions: SQL[] = []
+  if (filter.username !== undefined) conditions.push(ilike(users.username, containing(filter.username)))
+  if (filter.email !== undefined) conditions.push(ilike(users.email, containing(filter.email)))
+  if (filter.isActive !== undefined) conditions.push(eq(users.isActive, filter.isActive))
+  if (filter.isStaff !== undefined) conditions.push(eq(users.isStaff, filter.isStaff))
+  if (afterId !== null) conditions.push(gt(users.id, afterId))
+  return await db.select().from(users).where(and(...conditions)).orderBy(asc(users.id)).limit(limit + 1)
+}
+
+export type UserChanges = Partial<Pick<User, 'email' | 'firstName' | 'lastName' | 'isActive' | 'isStaff' | 'isSuperuser'>>
+
+/** Applies the changes; the user as it now is, or undefined when it does not exist. */
+export async function updateUser (db: Db, id: number, changes: UserChanges): Promise<User | undefined> {
+  const [user] = await db.update(users).set(changes).where(eq(users.id, id)).returning()
+  return user
 }

@@ -1,0 +1,44 @@
+import { and, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm'
+import type { Db } from '../db/index.js'
+import { securityEvents, type SecurityEventRow } from '../db/schema.js'
+
+// The event log's repository: plain functions over a Db.
+
+export type NewSecurityEventRow = typeof securityEvents.$inferInsert
+
+// 8 columns a row: well under PostgreSQL's 65,535 parameters a statement.
+const ROWS_PER_INSERT = 1000
+
+export async function insertSecurityEvents (db: Db, rows: NewSecurityEventRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+    await db.insert(securityEvents).values(rows.slice(i, i + ROWS_PER_INSERT))
+  }
+}
+
+export interface EventFilter { userId?: number, type?: string }
+
+/** Where a page starts: after the event at this time with this id (newest first). */
+export interface EventPosition { at: Date, id: number }
+
+/** A page of events, newest first (time, then id), starting after `after`; one more than `limit` tells there is a next page. */
+export async function listSecurityEvents (db: Db, filter: EventFilter, after: EventPosition | null, limit: number): Promise<SecurityEventRow[]> {
+  const conditions: SQL[] = []
+  if (filter.userId !== undefined) conditions.push(eq(securityEvents.userId, filter.userId))
+  if (filter.type !== undefined) conditions.push(eq(securityEvents.type, filter.type))
+  if (after !== null) {
+    conditions.push(or(lt(securityEvents.at, after.at), and(eq(securityEvents.at, after.at), lt(securityEvents.id, after.id)))!)
+  }
+  return await db.select().from(securityEvents).where(and(...conditions))
+    .orderBy(desc(securityEvents.at), desc(securityEvents.id)).limit(limit + 1)
+}
+
+/** Deletes the events older than `before` (SECURITY_EVENT_RETENTION), a batch at a time so that no lock is held for long. */
+export async function deleteSecurityEventsBefore (db: Db, before: Date, batchSize = 5000): Promise<number> {
+  let total = 0
+  for (;;) {
+    const batch = db.select({ id: securityEvents.id }).from(securityEvents).where(lt(securityEvents.at, before)).limit(batchSize)
+    const deleted = await db.delete(securityEvents).where(sql`${securityEvents.id} in (${batch})`).returning({ id: securityEvents.id })
+    total += deleted.length
+    if (deleted.length < batchSize) return total
+  }
+}
