@@ -19,7 +19,7 @@ export default async function registerRoutes (fastify: FastifyInstance): Promise
       tags: ['users'],
       consumes: ['application/json', 'application/x-www-form-urlencoded'],
       body: RegisterBody,
-      response: { 201: RegisteredUser, ...errorResponses({ body: RegisterBody }) }
+      response: { 201: RegisteredUser, ...errorResponses({ body: RegisterBody, hashes: true }) }
     },
     // The unique-username check needs the database, and DRF reports it with
     // the other field errors: the handler gets the schema's findings.

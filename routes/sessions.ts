@@ -92,7 +92,7 @@ export default async function sessionRoutes (fastify: FastifyInstance): Promise<
       security: BEARER_AUTH,
       consumes: FORMS,
       body: PasswordChangeBody,
-      response: { 204: NoContent, ...errorResponses({ body: PasswordChangeBody, unauthorized: true }) }
+      response: { 204: NoContent, ...errorResponses({ body: PasswordChangeBody, unauthorized: true, hashes: true }) }
     }
   }, async (request, reply) => {
     const { userId, payload } = request.auth!

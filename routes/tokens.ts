@@ -22,7 +22,7 @@ export default async function tokenRoutes (fastify: FastifyInstance): Promise<vo
     tags,
     consumes: FORMS,
     body: TokenObtainBody,
-    response: { 200: TokenPair, ...errorResponses({ body: TokenObtainBody, unauthorized: true }) }
+    response: { 200: TokenPair, ...errorResponses({ body: TokenObtainBody, unauthorized: true, hashes: true }) }
   })
 
   for (const [url, operationId, summary] of [

@@ -39,6 +39,8 @@ export const settings = {
   argon2MemoryKib: setting('ARGON2_MEMORY_KIB', 'integer', Type.Integer({ minimum: 1024, maximum: 4194304, default: 19456 }), 'argon2id memory in KiB, 1024 to 4194304'),
   argon2Iterations: setting('ARGON2_ITERATIONS', 'integer', Type.Integer({ minimum: 1, maximum: 100, default: 2 }), 'argon2id iterations, 1 to 100'),
   argon2Parallelism: setting('ARGON2_PARALLELISM', 'integer', Type.Integer({ minimum: 1, maximum: 16, default: 1 }), 'argon2id lanes, 1 to 16'),
+  hashConcurrency: setting('HASH_CONCURRENCY', 'integer', Type.Integer({ minimum: 0, maximum: 64, default: 0 }), 'password hashes run at once, 1 to 64, or 0 for the number of cores less one (at least 1)'),
+  hashQueueLimit: setting('HASH_QUEUE_LIMIT', 'integer', Type.Integer({ minimum: 0, maximum: 100000, default: 64 }), 'password hashes that may wait for a turn, 0 to 100000; past this a request gets a 503'),
   allowMd5PasswordHashes: setting('ALLOW_MD5_PASSWORD_HASHES', 'boolean', Type.Boolean({ default: false }), 'true or false'),
   legacySimplejwtSigningKey: setting('LEGACY_SIMPLEJWT_SIGNING_KEY', 'string', Type.Optional(Type.String({ minLength: 1 })), 'the SIGNING_KEY (by default the SECRET_KEY) of the Django project being replaced'),
   legacySimplejwtUntil: setting('LEGACY_SIMPLEJWT_UNTIL', 'string', Type.Optional(Type.String({ pattern: LEGACY_UNTIL_PATTERN })), 'a date, or a date and time in UTC or with an offset (2026-12-31, 2026-12-31T12:00:00Z)'),

@@ -52,3 +52,6 @@ export const methodNotAllowed = (method: string, allow: string) =>
 export const notAcceptable = () => new ApiError(406, { detail: 'Could not satisfy the request Accept header.' })
 export const notFound = () => new ApiError(404, { detail: 'Not found.' })
 export const serverError = () => new ApiError(500, { detail: 'A server error occurred.' })
+/** Too much password hashing queued (src/auth/hash-queue.ts): try again after `retryAfter` seconds. */
+export const serviceUnavailable = (retryAfter: number) =>
+  new ApiError(503, { detail: 'Service temporarily unavailable.', code: 'service_unavailable' }, { 'retry-after': String(retryAfter) })

@@ -511,6 +511,25 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
+            /** @description Too many password hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        detail: string;
+                        /** @enum {string} */
+                        code: "service_unavailable";
+                    };
+                };
+            };
         };
     };
     login: {
@@ -633,6 +652,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Too many password hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        detail: string;
+                        /** @enum {string} */
+                        code: "service_unavailable";
+                    };
                 };
             };
         };
@@ -1120,6 +1158,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Too many password hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        detail: string;
+                        /** @enum {string} */
+                        code: "service_unavailable";
+                    };
                 };
             };
         };
@@ -1831,6 +1888,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Too many password hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        detail: string;
+                        /** @enum {string} */
+                        code: "service_unavailable";
+                    };
                 };
             };
         };

@@ -48,10 +48,21 @@ interface ErrorResponses {
   body: TObject | null
   /** Whether the route can answer 401. */
   unauthorized?: boolean
+  /** Whether the route hashes a password, and so can answer 503 when the hash queue is full. */
+  hashes?: boolean
 }
 
+export const ServiceUnavailable = Type.Object({
+  detail: Type.String(),
+  code: Type.Literal('service_unavailable')
+}, {
+  description: 'Too many password hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header ' +
+    'gives the seconds to wait before trying again.',
+  examples: [{ detail: 'Service temporarily unavailable.', code: 'service_unavailable' }]
+})
+
 /** The error responses a route can give, for its response schema. */
-export function errorResponses ({ body, unauthorized = false }: ErrorResponses): Record<number, TSchema> {
+export function errorResponses ({ body, unauthorized = false, hashes = false }: ErrorResponses): Record<number, TSchema> {
   const responses: Record<number, TSchema> = {}
   if (body !== null) responses[400] = ValidationError(body)
   if (unauthorized) responses[401] = AuthenticationError
@@ -62,5 +73,6 @@ export function errorResponses ({ body, unauthorized = false }: ErrorResponses):
     responses[415] = Type.Object(Detail.properties, { description: 'The body is neither JSON nor form-encoded.' })
   }
   responses[500] = Type.Object(Detail.properties, { description: 'An unexpected error; the body says nothing of it.' })
+  if (hashes) responses[503] = ServiceUnavailable
   return responses
 }
