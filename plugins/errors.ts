@@ -18,7 +18,8 @@ function toApiError (error: FastifyError): ApiError {
 export default fp(async (app: FastifyInstance) => {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const apiError = toApiError(error)
-    if (apiError.statusCode >= 500) request.log.error({ err: error }, 'request failed')
+    // An ApiError was meant (a 503 when the hash queue is full is an answer, not a failure).
+    if (apiError.statusCode >= 500 && !(error instanceof ApiError)) request.log.error({ err: error }, 'request failed')
     if (apiError.statusCode === 401) reply.header('www-authenticate', WWW_AUTHENTICATE)
     return reply.code(apiError.statusCode).headers(apiError.headers).header('content-type', 'application/json').send(apiError.body)
   })

@@ -39,6 +39,7 @@ export const settings = {
   argon2MemoryKib: setting('ARGON2_MEMORY_KIB', 'integer', Type.Integer({ minimum: 1024, maximum: 4194304, default: 19456 }), 'argon2id memory in KiB, 1024 to 4194304'),
   argon2Iterations: setting('ARGON2_ITERATIONS', 'integer', Type.Integer({ minimum: 1, maximum: 100, default: 2 }), 'argon2id iterations, 1 to 100'),
   argon2Parallelism: setting('ARGON2_PARALLELISM', 'integer', Type.Integer({ minimum: 1, maximum: 16, default: 1 }), 'argon2id lanes, 1 to 16'),
+  verifiedTokenCacheSize: setting('VERIFIED_TOKEN_CACHE_SIZE', 'integer', Type.Integer({ minimum: 0, maximum: 10000000, default: 10000 }), 'how many verified tokens to keep in memory (about 1 KB each), 0 to 10000000; 0 turns the cache off'),
   hashConcurrency: setting('HASH_CONCURRENCY', 'integer', Type.Integer({ minimum: 0, maximum: 64, default: 0 }), 'password hashes run at once, 1 to 64, or 0 for the number of cores less one (at least 1)'),
   hashQueueLimit: setting('HASH_QUEUE_LIMIT', 'integer', Type.Integer({ minimum: 0, maximum: 100000, default: 64 }), 'password hashes that may wait for a turn, 0 to 100000; past this a request gets a 503'),
   allowMd5PasswordHashes: setting('ALLOW_MD5_PASSWORD_HASHES', 'boolean', Type.Boolean({ default: false }), 'true or false'),
