@@ -1,6 +1,7 @@
 import t from 'tap'
 import { ApiError } from '../src/errors.js'
 import { HASH_RETRY_AFTER_SECONDS, HashQueue, hashConcurrencyOf } from '../src/auth/hash-queue.js'
+import { createPasswordHasher } from '../src/auth/passwords.js'
 import { buildTestApp, obtainPair, PASSWORD, post, registerUser } from './helpers/app.js'
 
 const SERVICE_UNAVAILABLE = '{"detail":"Service temporarily unavailable.","code":"service_unavailable"}'
@@ -34,6 +35,7 @@ t.test('at most `concurrency` run, at most `queueLimit` wait, in order; the next
   await Promise.resolve()
   t.same(started, [0, 1], 'two run')
   t.equal(queue.waiting, 1, 'one waits')
+  t.throws(() => queue.admit(), { statusCode: 503 }, 'admit says no before any work')
   const refused = await queue.run(async () => 'never').catch((error: unknown) => error)
   t.ok(refused instanceof ApiError)
   const apiError = refused as ApiError
@@ -49,8 +51,13 @@ t.test('at most `concurrency` run, at most `queueLimit` wait, in order; the next
   gates[2]!.open()
   t.same(await Promise.all(runs), [0, 1, 2])
   t.equal(peak, 2, 'never more than two at once')
+  t.doesNotThrow(() => queue.admit(), 'room again')
   t.equal(queue.running, 0)
   t.equal(queue.waiting, 0)
+})
+
+t.test('the unqueued hasher (the CLI\'s) admits every hash', async t => {
+  t.doesNotThrow(() => createPasswordHasher({ memoryKib: 1024, iterations: 1, parallelism: 1 }).admit())
 })
 
 t.test('a failing task frees its slot', async t => {

@@ -37,10 +37,15 @@ export class HashQueue {
     return this.#waiting.length
   }
 
+  /** Throws the 503 ApiError when a task given now would be refused. */
+  admit (): void {
+    if (this.#running >= this.options.concurrency && this.#waiting.length >= this.options.queueLimit) throw serviceUnavailable(HASH_RETRY_AFTER_SECONDS)
+  }
+
   /** Runs `work` when a slot is free; throws the 503 ApiError at once when the queue is full. */
   async run<T> (work: () => Promise<T>): Promise<T> {
     if (this.#running >= this.options.concurrency) {
-      if (this.#waiting.length >= this.options.queueLimit) throw serviceUnavailable(HASH_RETRY_AFTER_SECONDS)
+      this.admit()
       // The slot is handed over by the finishing task: #running does not change.
       await new Promise<void>(resolve => this.#waiting.push(resolve))
     } else {
@@ -62,6 +67,7 @@ export function queuedHasher (hasher: PasswordHasher, queue: HashQueue): Passwor
     hash: async password => await queue.run(() => hasher.hash(password)),
     verify: async (hash, password) => await queue.run(() => hasher.verify(hash, password)),
     needsRehash: hash => hasher.needsRehash(hash),
-    spendVerification: async password => await queue.run(() => hasher.spendVerification(password))
+    spendVerification: async password => await queue.run(() => hasher.spendVerification(password)),
+    admit: () => queue.admit()
   }
 }

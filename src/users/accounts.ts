@@ -21,6 +21,8 @@ export interface AccountDeps {
  * verification, so the time taken does not tell which usernames exist.
  */
 export async function authenticateUser (deps: AccountDeps, username: string, password: string): Promise<User | null> {
+  // A login flood past the hash queue is refused before its query.
+  deps.hasher.admit()
   const user = await findUserByUsername(deps.db, normalizeUsername(username))
   if (user === undefined) {
     await deps.hasher.spendVerification(password)
