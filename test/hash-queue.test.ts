@@ -35,7 +35,7 @@ t.test('at most `concurrency` run, at most `queueLimit` wait, in order; the next
   await Promise.resolve()
   t.same(started, [0, 1], 'two run')
   t.equal(queue.waiting, 1, 'one waits')
-  t.throws(() => queue.admit(), { statusCode: 503 }, 'admit says no before any work')
+  t.throws(() => queue.admit(), ApiError, 'admit says no before any work')
   const refused = await queue.run(async () => 'never').catch((error: unknown) => error)
   t.ok(refused instanceof ApiError)
   const apiError = refused as ApiError

@@ -154,8 +154,8 @@ export async function rotateRefreshToken (db: Db, rotation: Rotation): Promise<R
       await tx.update(refreshTokens).set({ sessionId }).where(eq(refreshTokens.jti, old.jti))
       let nextExpiresAt: Date | null = null
       if (next !== null) {
-        const lifetimeEnd = addSeconds(now, next.lifetime)
-        nextExpiresAt = lifetimeEnd < absoluteEnd ? lifetimeEnd : absoluteEnd
+        // Never past the new session's absolute end.
+        nextExpiresAt = addSeconds(now, Math.min(next.lifetime, rotation.newSession.absoluteLifetime))
         await tx.insert(refreshTokens).values({ jti: next.jti, userId: old.userId, issuedAt: now, expiresAt: nextExpiresAt, sessionId })
       }
       return { outcome: 'rotated', sessionId, nextExpiresAt }
