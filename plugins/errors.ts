@@ -54,9 +54,12 @@ export function frameworkErrors (_error: FastifyError, _request: FastifyRequest,
 export default fp(async (app: FastifyInstance) => {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const apiError = toApiError(error)
-    // A 503 is a passing condition (the database unreachable, overload), not a bug: a warning.
-    if (apiError.statusCode === 503) request.log.warn({ err: error }, 'service unavailable: answered 503')
-    else if (apiError.statusCode >= 500) request.log.error({ err: error }, 'request failed')
+    // An ApiError was meant (a 503 when the hash queue is full is an answer, not a failure). A 503 made
+    // of a database error is a passing condition (the database unreachable), not a bug: a warning.
+    if (!(error instanceof ApiError)) {
+      if (apiError.statusCode === 503) request.log.warn({ err: error }, 'service unavailable: answered 503')
+      else if (apiError.statusCode >= 500) request.log.error({ err: error }, 'request failed')
+    }
     if (apiError.statusCode === 401) reply.header('www-authenticate', WWW_AUTHENTICATE)
     return reply.code(apiError.statusCode).headers(apiError.headers).header('content-type', 'application/json').send(apiError.body)
   })

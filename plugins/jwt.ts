@@ -4,6 +4,7 @@ import { createSigner, createVerifier } from 'fast-jwt'
 import fp from 'fastify-plugin'
 import { MEMORY_DATA_DIR } from '../src/db/index.js'
 import { selectVerificationKey } from '../src/auth/jws.js'
+import { VerifiedTokenCache } from '../src/auth/verified-tokens.js'
 import { keySetOf, publicJwks, readKeySetFile, shortcutKey, shortcutKeySet, type KeySet, type VerificationKey } from '../src/auth/key-set.js'
 import { loadOrCreateSigningKey } from '../src/auth/signing-key.js'
 import { standardClaims, type TokenClaims } from '../src/tokens/claims.js'
@@ -14,6 +15,8 @@ declare module 'fastify' {
     tokens: TokenDeps
     /** The key set in use: reloaded when the JWT_KEYS file changes. */
     keySet: { jwks: () => ReturnType<typeof publicJwks>, reload: () => void }
+    /** Tokens whose signature was checked (VERIFIED_TOKEN_CACHE_SIZE). */
+    verifiedTokens: VerifiedTokenCache
   }
 }
 
@@ -37,10 +40,14 @@ export default fp(async app => {
   const path = config.jwtKeys
   const load = (): KeySet => path === undefined ? shortcutKeySet(shortcut!) : keySetOf(readKeySetFile(path), shortcut)
   let keySet = load()
+  const now = () => Math.floor(Date.now() / 1000)
+  const verified = new VerifiedTokenCache(config.verifiedTokenCacheSize, now)
 
   const reload = () => {
     try {
       keySet = load()
+      // A key may have gone: nothing it verified is trusted any more.
+      verified.clear()
       app.log.info({ signing: keySet.signer.kid, keys: keySet.keys.size }, 'key set reloaded')
     } catch (error) {
       // A broken file must not stop a running server: the keys it had stay.
@@ -82,13 +89,15 @@ export default fp(async app => {
   const verifierOf = (key: VerificationKey) => {
     let verify = verifiers.get(key)
     if (verify === undefined) {
-      verify = createVerifier({ key: key.verifyingKey, algorithms: [key.alg], ignoreExpiration: true, ignoreNotBefore: true, cache: true })
+      // No cache of fast-jwt's: the verified-token cache in front of it answers repeats without hashing the token.
+      verify = createVerifier({ key: key.verifyingKey, algorithms: [key.alg], ignoreExpiration: true, ignoreNotBefore: true })
       verifiers.set(key, verify)
     }
     return verify
   }
 
   app.decorate('keySet', { jwks: () => publicJwks(keySet), reload })
+  app.decorate('verifiedTokens', verified)
   app.decorate('tokens', {
     db: app.database.db,
     settings: config,
@@ -99,8 +108,8 @@ export default fp(async app => {
       const typ = tokenType === 'access' && config.jwtAccessTokenType === 'at+jwt' ? 'at+jwt' : 'JWT'
       return signerOf(signer, typ)({ ...claims, ...standardClaims(config, userId) })
     },
-    verifySignature: token => verifierOf(selectVerificationKey(keySet, token))(token),
-    now: () => Math.floor(Date.now() / 1000),
+    verifySignature: token => verified.get(token) ?? verified.set(token, verifierOf(selectVerificationKey(keySet, token))(token)),
+    now,
     sessions: app.sessions,
     events: app.securityEvents
   } satisfies TokenDeps)

@@ -546,12 +546,17 @@ export interface components {
                 message: string;
             }[];
         };
-        /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+        /**
+         * @description The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again.
+         * @example {
+         *       "detail": "Service temporarily unavailable.",
+         *       "code": "service_unavailable"
+         *     }
+         */
         ServiceUnavailable: {
-            /** @example Service temporarily unavailable. */
             detail: string;
-            /** @example service_unavailable */
-            code: string;
+            /** @constant */
+            code: "service_unavailable";
         };
         /** @description A user, as staff see it. The password hash never leaves the server. */
         AdminUser: {
@@ -751,13 +756,23 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
-            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            /** @description The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ServiceUnavailable"];
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        detail: string;
+                        /** @enum {string} */
+                        code: "service_unavailable";
+                    };
                 };
             };
         };
@@ -898,13 +913,23 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
-            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            /** @description The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ServiceUnavailable"];
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        detail: string;
+                        /** @enum {string} */
+                        code: "service_unavailable";
+                    };
                 };
             };
         };
@@ -1047,13 +1072,23 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
-            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            /** @description The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ServiceUnavailable"];
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        detail: string;
+                        /** @enum {string} */
+                        code: "service_unavailable";
+                    };
                 };
             };
         };
@@ -1173,13 +1208,23 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
-            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            /** @description The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ServiceUnavailable"];
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        detail: string;
+                        /** @enum {string} */
+                        code: "service_unavailable";
+                    };
                 };
             };
         };
@@ -1308,13 +1353,23 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
-            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            /** @description The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ServiceUnavailable"];
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        detail: string;
+                        /** @enum {string} */
+                        code: "service_unavailable";
+                    };
                 };
             };
         };
@@ -1467,13 +1522,23 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
-            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            /** @description The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ServiceUnavailable"];
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        detail: string;
+                        /** @enum {string} */
+                        code: "service_unavailable";
+                    };
                 };
             };
         };
@@ -1552,13 +1617,23 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
-            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            /** @description The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ServiceUnavailable"];
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        detail: string;
+                        /** @enum {string} */
+                        code: "service_unavailable";
+                    };
                 };
             };
         };
@@ -1616,13 +1691,23 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
-            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            /** @description The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ServiceUnavailable"];
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        detail: string;
+                        /** @enum {string} */
+                        code: "service_unavailable";
+                    };
                 };
             };
         };
@@ -1680,13 +1765,23 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
-            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            /** @description The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ServiceUnavailable"];
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        detail: string;
+                        /** @enum {string} */
+                        code: "service_unavailable";
+                    };
                 };
             };
         };
@@ -1761,13 +1856,23 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
-            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            /** @description The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ServiceUnavailable"];
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        detail: string;
+                        /** @enum {string} */
+                        code: "service_unavailable";
+                    };
                 };
             };
         };
@@ -1842,13 +1947,23 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
-            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            /** @description The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ServiceUnavailable"];
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        detail: string;
+                        /** @enum {string} */
+                        code: "service_unavailable";
+                    };
                 };
             };
         };
@@ -1920,13 +2035,23 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
-            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            /** @description The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ServiceUnavailable"];
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        detail: string;
+                        /** @enum {string} */
+                        code: "service_unavailable";
+                    };
                 };
             };
         };
@@ -2046,13 +2171,23 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
-            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            /** @description The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ServiceUnavailable"];
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        detail: string;
+                        /** @enum {string} */
+                        code: "service_unavailable";
+                    };
                 };
             };
         };
@@ -2151,13 +2286,23 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
-            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            /** @description The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ServiceUnavailable"];
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        detail: string;
+                        /** @enum {string} */
+                        code: "service_unavailable";
+                    };
                 };
             };
         };
@@ -2239,13 +2384,23 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
-            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            /** @description The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ServiceUnavailable"];
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        detail: string;
+                        /** @enum {string} */
+                        code: "service_unavailable";
+                    };
                 };
             };
         };
@@ -2378,13 +2533,23 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
-            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            /** @description The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ServiceUnavailable"];
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        detail: string;
+                        /** @enum {string} */
+                        code: "service_unavailable";
+                    };
                 };
             };
         };
@@ -2498,13 +2663,23 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
-            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            /** @description The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ServiceUnavailable"];
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        detail: string;
+                        /** @enum {string} */
+                        code: "service_unavailable";
+                    };
                 };
             };
         };
@@ -2626,13 +2801,23 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
-            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            /** @description The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ServiceUnavailable"];
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        detail: string;
+                        /** @enum {string} */
+                        code: "service_unavailable";
+                    };
                 };
             };
         };
@@ -2822,13 +3007,23 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
-            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            /** @description The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ServiceUnavailable"];
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        detail: string;
+                        /** @enum {string} */
+                        code: "service_unavailable";
+                    };
                 };
             };
         };
@@ -2921,13 +3116,23 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
-            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            /** @description The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ServiceUnavailable"];
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        detail: string;
+                        /** @enum {string} */
+                        code: "service_unavailable";
+                    };
                 };
             };
         };
@@ -3018,13 +3223,23 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
-            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            /** @description The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ServiceUnavailable"];
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        detail: string;
+                        /** @enum {string} */
+                        code: "service_unavailable";
+                    };
                 };
             };
         };
@@ -3198,13 +3413,23 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
-            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            /** @description The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ServiceUnavailable"];
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        detail: string;
+                        /** @enum {string} */
+                        code: "service_unavailable";
+                    };
                 };
             };
         };
@@ -3351,13 +3576,23 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
-            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            /** @description The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ServiceUnavailable"];
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        detail: string;
+                        /** @enum {string} */
+                        code: "service_unavailable";
+                    };
                 };
             };
         };
@@ -3448,13 +3683,23 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
-            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            /** @description The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ServiceUnavailable"];
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        detail: string;
+                        /** @enum {string} */
+                        code: "service_unavailable";
+                    };
                 };
             };
         };
@@ -3581,13 +3826,23 @@ export interface operations {
                     "application/json": components["schemas"]["Detail"];
                 };
             };
-            /** @description The database is unreachable or the server is overloaded; try again after `Retry-After` seconds. */
+            /** @description The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ServiceUnavailable"];
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable.",
+                     *       "code": "service_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        detail: string;
+                        /** @enum {string} */
+                        code: "service_unavailable";
+                    };
                 };
             };
         };

@@ -57,10 +57,13 @@ interface ErrorResponses {
 }
 
 export const ServiceUnavailable = Type.Object({
-  detail: Type.String({ examples: ['Service temporarily unavailable.'] }),
-  code: Type.String({ examples: ['service_unavailable'] })
+  detail: Type.String(),
+  code: Type.Literal('service_unavailable')
 }, {
-  description: 'The database is unreachable or the server is overloaded; try again after `Retry-After` seconds.'
+  description: 'The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many ' +
+    'hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait ' +
+    'before trying again.',
+  examples: [{ detail: 'Service temporarily unavailable.', code: 'service_unavailable' }]
 })
 
 /** The error responses a route can give, for its response schema. */

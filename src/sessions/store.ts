@@ -25,15 +25,6 @@ export async function createSession (db: Db | Tx, session: NewSession): Promise<
   })
 }
 
-export async function findSession (db: Db | Tx, id: string): Promise<Session | undefined> {
-  const [session] = await db.select().from(sessions).where(eq(sessions.id, id)).limit(1)
-  return session
-}
-
-export async function touchSession (db: Db | Tx, id: string, now: Date): Promise<void> {
-  await db.update(sessions).set({ lastUsedAt: now }).where(eq(sessions.id, id))
-}
-
 /** Which sessions to end: one, a user's all, or a user's all but one. */
 export type SessionSelection =
   | { sessionId: string, userId?: number }

@@ -1,8 +1,8 @@
 import { and, eq, isNull, lt, sql } from 'drizzle-orm'
 import type { Db, Tx } from '../db/index.js'
 import { sqlState } from '../db/errors.js'
-import { refreshTokens, users } from '../db/schema.js'
-import { createSession, findSession, touchSession } from '../sessions/store.js'
+import { refreshTokens } from '../db/schema.js'
+import { createSession } from '../sessions/store.js'
 
 // The refresh-token repository. A token is known by its jti; the raw token is
 // never stored.
@@ -67,12 +67,59 @@ function claimToken (tx: Db | Tx, token: RefreshTokenRecord, set: { blacklistedA
     .returning({ jti: refreshTokens.jti, sessionId: refreshTokens.sessionId })
 }
 
-async function assertActive (tx: Tx, userId: number): Promise<void> {
-  const [user] = await tx.select({ isActive: users.isActive }).from(users).where(eq(users.id, userId)).for('share')
-  if (user?.isActive !== true) throw new InactiveUser()
+const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000)
+
+interface RotationRow {
+  jti: string | null
+  session_id: string | null
+  is_active: boolean | null
+  ended: boolean | null
+  /** Milliseconds since the epoch (the drivers return timestamps in different shapes). */
+  absolute_expires_at: number | string | null
+  next_expires_at: number | string | null
 }
 
-const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000)
+// db.execute answers PGlite's { rows } or postgres.js's array of rows.
+const rowsOf = <T>(result: unknown): T[] =>
+  /* c8 ignore next: the array is postgres.js's (the PostgreSQL lane) */
+  Array.isArray(result) ? result as T[] : (result as { rows: T[] }).rows
+const dateOf = (value: number | string | null): Date | null => value === null ? null : new Date(Number(value))
+
+/**
+ * The usual rotation in one statement (one round trip inside the
+ * transaction): claim the token (as claimToken), read the user locked
+ * against deletion, touch the token's session (UPDATE: it waits for a
+ * concurrent ending and sees it), and record the successor only when the
+ * user is active and the session live. The caller reads which of these held.
+ */
+function claimAndRotate (tx: Tx, rotation: Rotation) {
+  const { old, next, blacklistOld, now } = rotation
+  // Timestamps go as ISO text: drizzle leaves Date parameters to its column mappers, which raw SQL has not.
+  const at = now.toISOString()
+  const lifetimeEnd = next === null ? null : addSeconds(now, next.lifetime).toISOString()
+  return tx.execute(sql`with claimed as (
+      insert into refresh_tokens (jti, user_id, issued_at, expires_at, blacklisted_at, replaced_by, session_id)
+      values (${old.jti}, ${old.userId}, ${old.issuedAt.toISOString()}::timestamptz, ${old.expiresAt.toISOString()}::timestamptz, ${blacklistOld ? at : null}::timestamptz, ${next?.jti ?? null}::varchar, null)
+      on conflict (jti) do update set blacklisted_at = excluded.blacklisted_at,
+        replaced_by = coalesce(excluded.replaced_by, refresh_tokens.replaced_by)
+      where refresh_tokens.blacklisted_at is null
+      returning jti, session_id
+    ), account as (
+      select is_active from users where id = ${old.userId} for share
+    ), session as (
+      update sessions set last_used_at = ${at}::timestamptz where id = (select session_id from claimed) returning id, ended_at, absolute_expires_at
+    ), successor as (
+      insert into refresh_tokens (jti, user_id, issued_at, expires_at, session_id)
+      select ${next?.jti ?? null}::varchar, ${old.userId}::int, ${at}::timestamptz, least(${lifetimeEnd}::timestamptz, session.absolute_expires_at), session.id
+      from session, account
+      where ${next !== null}::boolean and account.is_active and session.ended_at is null and session.absolute_expires_at > ${at}::timestamptz
+      returning expires_at
+    )
+    select (select jti from claimed) as jti, (select session_id from claimed) as session_id,
+      (select is_active from account) as is_active, (select ended_at is not null from session) as ended,
+      (select extract(epoch from absolute_expires_at) * 1000 from session)::float8 as absolute_expires_at,
+      (select extract(epoch from expires_at) * 1000 from successor)::float8 as next_expires_at`)
+}
 
 /**
  * Rotates a refresh token atomically: of concurrent rotations of one token
@@ -83,35 +130,32 @@ const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + se
  * end; a token without a session starts one.
  */
 export async function rotateRefreshToken (db: Db, rotation: Rotation): Promise<RotationOutcome> {
-  const { old, next, blacklistOld, now } = rotation
+  const { old, next, now } = rotation
   try {
     return await db.transaction(async tx => {
-      const [claimed] = await claimToken(tx, { ...old, sessionId: null }, { blacklistedAt: blacklistOld ? now : null, replacedBy: next?.jti ?? null })
-      if (claimed === undefined) {
+      const row = rowsOf<RotationRow>(await claimAndRotate(tx, rotation))[0]!
+      if (row.jti === null) {
         // A deactivation ended the user's sessions (and so blacklisted their tokens): it says no_active_account.
-        await assertActive(tx, old.userId)
-        const [row] = await tx.select().from(refreshTokens).where(eq(refreshTokens.jti, old.jti))
-        return { outcome: 'blacklisted', rotatedAt: row!.replacedBy === null ? null : row!.blacklistedAt, sessionId: row!.sessionId }
+        if (row.is_active !== true) throw new InactiveUser()
+        const [token] = await tx.select().from(refreshTokens).where(eq(refreshTokens.jti, old.jti))
+        return { outcome: 'blacklisted', rotatedAt: token!.replacedBy === null ? null : token!.blacklistedAt, sessionId: token!.sessionId }
       }
-      await assertActive(tx, old.userId)
-      let sessionId = claimed.sessionId
-      let absoluteEnd: Date
-      if (sessionId === null) {
-        sessionId = rotation.newSession.id
-        absoluteEnd = addSeconds(now, rotation.newSession.absoluteLifetime)
-        await createSession(tx, { id: sessionId, userId: old.userId, now, absoluteExpiresAt: absoluteEnd })
-        await tx.update(refreshTokens).set({ sessionId }).where(eq(refreshTokens.jti, old.jti))
-      } else {
+      if (row.is_active !== true) throw new InactiveUser()
+      if (row.session_id !== null) {
         // Ended while this rotation ran (its tokens were blacklisted after our claim), or past its end.
-        const session = (await findSession(tx, sessionId))!
-        if (session.endedAt !== null || session.absoluteExpiresAt <= now) throw new SessionOver()
-        absoluteEnd = session.absoluteExpiresAt
-        await touchSession(tx, sessionId, now)
+        const absoluteEnd = dateOf(row.absolute_expires_at)!
+        if (row.ended !== false || absoluteEnd <= now) throw new SessionOver()
+        return { outcome: 'rotated', sessionId: row.session_id, nextExpiresAt: dateOf(row.next_expires_at) }
       }
+      // A token minted by simplejwt (no session yet): its rotation starts one.
+      const sessionId = rotation.newSession.id
+      const absoluteEnd = addSeconds(now, rotation.newSession.absoluteLifetime)
+      await createSession(tx, { id: sessionId, userId: old.userId, now, absoluteExpiresAt: absoluteEnd })
+      await tx.update(refreshTokens).set({ sessionId }).where(eq(refreshTokens.jti, old.jti))
       let nextExpiresAt: Date | null = null
       if (next !== null) {
-        const lifetimeEnd = addSeconds(now, next.lifetime)
-        nextExpiresAt = lifetimeEnd < absoluteEnd ? lifetimeEnd : absoluteEnd
+        // Never past the new session's absolute end.
+        nextExpiresAt = addSeconds(now, Math.min(next.lifetime, rotation.newSession.absoluteLifetime))
         await tx.insert(refreshTokens).values({ jti: next.jti, userId: old.userId, issuedAt: now, expiresAt: nextExpiresAt, sessionId })
       }
       return { outcome: 'rotated', sessionId, nextExpiresAt }

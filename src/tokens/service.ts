@@ -156,7 +156,9 @@ export async function refreshAccessToken (deps: TokenDeps, token: string, reques
  */
 export async function verifyAnyToken (deps: TokenDeps, token: string): Promise<void> {
   const payload = decodeOrThrow(deps, token, null)
-  if (deps.settings.blacklistAfterRotation && await isBlacklisted(deps.db, jtiOf(payload)!)) {
+  // Only refresh tokens are ever recorded (simplejwt's OutstandingToken too): an access token's jti
+  // is in no row, so its check would be a query per request that always says no.
+  if (deps.settings.blacklistAfterRotation && payload.token_type !== 'access' && await isBlacklisted(deps.db, jtiOf(payload)!)) {
     throw nonFieldErrors(TOKEN_BLACKLISTED)
   }
   const sessionId = payload.token_type === 'access' ? sessionIdOf(payload) : null

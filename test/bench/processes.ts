@@ -1,0 +1,109 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { availableParallelism } from 'node:os'
+import { join } from 'node:path'
+
+// Child processes of the bench: where they run (pinned with taskset on a
+// machine with two cores or more), what CPU time and memory they use.
+
+export interface Placement {
+  /** The CPU list (taskset -c) of the server and of the baselines, or null when not pinned. */
+  server: string | null
+  /** The CPU list of the load generator, or null when not pinned. */
+  load: string | null
+}
+
+function onPath (command: string): boolean {
+  return (process.env.PATH ?? '').split(':').some(dir => existsSync(join(dir, command)))
+}
+
+export const hasWrk = () => onPath('wrk')
+
+/** Server and baselines on CPU 0, load generators on the others; nothing pinned on one core or without taskset. */
+export function placement (pin: boolean): Placement {
+  const cores = availableParallelism()
+  if (!pin || cores < 2 || !onPath('taskset')) return { server: null, load: null }
+  return { server: '0', load: cores === 2 ? '1' : `1-${cores - 1}` }
+}
+
+/** Starts `node script args` on the given CPUs. */
+export function startNode (cpus: string | null, script: string, args: string[], env: NodeJS.ProcessEnv = process.env, nodeOptions: string[] = []): ChildProcess {
+  const command = cpus === null ? process.execPath : 'taskset'
+  const node = [...nodeOptions, script, ...args]
+  const argv = cpus === null ? node : ['-c', cpus, process.execPath, ...node]
+  return spawn(command, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] })
+}
+
+/** The JSON a child prints on its last stdout line, once it exits with 0. */
+export async function resultOf<T> (child: ChildProcess): Promise<T> {
+  let out = ''
+  let err = ''
+  child.stdout!.on('data', chunk => { out += chunk })
+  child.stderr!.on('data', chunk => { err += chunk })
+  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
+  if (code !== 0) throw new Error(`child exited with ${code}: ${err.slice(-2000)}`)
+  return JSON.parse(out.trim().split('\n').at(-1)!) as T
+}
+
+export async function freePort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise(resolve => server.close(resolve))
+  return port
+}
+
+const CLOCK_TICKS = 100
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+export function cpuSeconds (pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+}
+
+/** Resident memory in MB, from /proc (Linux). */
+export function rssMb (pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return Number(match![1]) / 1024
+}
+
+/** Samples a process while `work` runs: CPU used (percent of one core) and the highest RSS. */
+export async function measured<T> (pid: number, work: () => Promise<T>): Promise<{ result: T, cpuPercent: number, rssMb: number }> {
+  const startCpu = cpuSeconds(pid)
+  const started = process.hrtime.bigint()
+  let peak = rssMb(pid)
+  const timer = setInterval(() => { peak = Math.max(peak, rssMb(pid)) }, 200)
+  try {
+    const result = await work()
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9
+    peak = Math.max(peak, rssMb(pid))
+    return { result, cpuPercent: (cpuSeconds(pid) - startCpu) / seconds * 100, rssMb: peak }
+  } finally {
+    clearInterval(timer)
+  }
+}
+
+/** Polls `url` until it answers (any status); the time taken in ms. */
+export async function waitUntilAnswering (url: string, child: ChildProcess, startedAt: bigint, timeoutMs = 30_000): Promise<number> {
+  let exited = false
+  child.once('close', () => { exited = true })
+  for (;;) {
+    if (exited) throw new Error(`the server at ${url} exited before answering`)
+    try {
+      await fetch(url)
+      return Number(process.hrtime.bigint() - startedAt) / 1e6
+    } catch {
+      if (Number(process.hrtime.bigint() - startedAt) / 1e6 > timeoutMs) throw new Error(`no answer from ${url}`)
+      await new Promise(resolve => setTimeout(resolve, 5))
+    }
+  }
+}
+
+export async function stop (child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const closed = new Promise(resolve => child.once('close', resolve))
+  child.kill('SIGTERM')
+  await closed
+}

@@ -1,0 +1,297 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import postgres from 'postgres'
+import { hashConcurrencyOf } from '../../src/auth/hash-queue.js'
+import { configWith } from '../../src/config.js'
+import { createDb } from '../../src/db/index.js'
+import { projectRoot } from '../../src/paths.js'
+import type { LoadResult, LoadSpec } from './load.js'
+import { freePort, hasWrk, measured, placement, resultOf, startNode, stop, waitUntilAnswering } from './processes.js'
+import { accessTokens, BENCH_PASSWORD, BENCH_SIGNING_KEY, refreshTokens, seedUsers } from './seed.js'
+
+// npm run bench: Tessera as a real process (dist/, LOG_LEVEL=warn) on
+// PostgreSQL (or PGlite with --pglite), driven by autocannon in processes of
+// its own, beside a bare Fastify route and the raw baselines, all in one run.
+// Results go to test/bench/results/ (git-ignored). README.md "Performance".
+
+const { values: flags } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '50' },
+    pglite: { type: 'boolean', default: false },
+    'no-pin': { type: 'boolean', default: false },
+    'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+    only: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    autocannon: { type: 'boolean', default: false },
+    'malloc-arena-max': { type: 'string', default: '2' }
+  }
+})
+const seconds = Number(flags.seconds)
+const connections = Number(flags.connections)
+const only = flags.only === undefined ? null : new Set(flags.only.split(','))
+const wanted = (name: string) => only === null || only.has(name)
+const where = placement(!flags['no-pin'])
+// wrk when it is installed (it needs a fraction of autocannon's CPU per request), unless --autocannon.
+const tool = !flags.autocannon && hasWrk() ? 'wrk' : 'autocannon'
+const serverCores = where.server === null ? cpus().length : 1
+const hashConcurrency = hashConcurrencyOf(0, serverCores)
+const ARGON2 = { memoryKib: 19456, iterations: 2, parallelism: 1 }
+const node = (script: string) => join(projectRoot, 'dist/test/bench', script)
+const resultsDir = join(projectRoot, 'test/bench/results')
+const scratch = mkdtempSync(join(tmpdir(), 'tessera-bench-'))
+
+interface Row {
+  name: string
+  rps: number
+  p50: number | null
+  p99: number | null
+  errors: number
+  cpuPercent: number | null
+  rssMb: number | null
+  ratio: number | null
+  /** Requests per second of server CPU time, and that as a ratio to the bare route's: what a shared machine does not skew. */
+  perCpuSecond?: number
+  cpuRatio?: number
+  note?: string
+}
+const rows: Row[] = []
+const log = (line: string) => process.stderr.write(`${line}\n`)
+
+let loads = 0
+async function load (spec: Omit<LoadSpec, 'seconds' | 'tool'> & { seconds?: number }): Promise<LoadResult> {
+  const file = join(scratch, `load-${loads++}.json`)
+  writeFileSync(file, JSON.stringify({ seconds, tool, ...spec }))
+  return await resultOf<LoadResult>(startNode(where.load, node('load.js'), [file]))
+}
+
+async function runBaseline<T> (script: string, args: string[]): Promise<T> {
+  return await resultOf<T>(startNode(where.server, node(script), args))
+}
+
+// The database: a fresh PostgreSQL database of our own, or a PGlite folder.
+const adminUrl = flags['database-url']
+const databaseName = `tessera_bench_${process.pid}`
+let databaseUrl: string | undefined
+if (!flags.pglite) {
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })
+  await admin.unsafe(`create database ${databaseName}`)
+  await admin.end()
+  const url = new URL(adminUrl)
+  url.pathname = `/${databaseName}`
+  databaseUrl = url.toString()
+}
+const dataDir = join(scratch, 'data')
+const servers: Array<ReturnType<typeof startNode>> = []
+
+try {
+  log(`bench: ${tool}, ${seconds} s a load, ${connections} connections, ${flags.pglite ? 'PGlite' : 'PostgreSQL'}; ` +
+    `server on CPU ${where.server ?? 'any'}, load on CPU ${where.load ?? 'any'}`)
+
+  // Seeding, through the app's own database code (migrations included).
+  const database = createDb(configWith({ databaseUrl, dataDir }))
+  await database.migrate()
+  const userIds = await seedUsers(database.db, 1000, ARGON2)
+  const distinct = accessTokens(userIds, 10_000)
+  const refreshCount = Math.max(20_000, seconds * (flags.pglite ? 2_000 : 6_000))
+  const refresh = wanted('refresh') ? await refreshTokens(database.db, userIds, refreshCount) : []
+  await database.close()
+  const [single] = accessTokens(userIds, 1)
+
+  // The bare route first, alone on the server's CPU.
+  const barePort = await freePort()
+  const bare = startNode(where.server, node('bare-server.js'), [String(barePort)])
+  servers.push(bare)
+  await waitUntilAnswering(`http://127.0.0.1:${barePort}/protected/`, bare, process.hrtime.bigint())
+  // The same request as GET /protected/ with one token (the bare route ignores the header), so that both parse the same bytes.
+  const bareRun = await measured(bare.pid!, () => load({ url: `http://127.0.0.1:${barePort}`, method: 'GET', path: '/protected/', connections, bearer: [single!] }))
+  await stop(bare)
+  const bareRps = bareRun.result.rps
+  const barePerCpuSecond = bareRun.result.rps / (bareRun.cpuPercent / 100)
+  const record = (name: string, run: { result: LoadResult, cpuPercent: number, rssMb: number }, base: number | null, note?: string) => {
+    const { rps, p50, p99, errors } = run.result
+    const perCpuSecond = rps / (run.cpuPercent / 100)
+    rows.push({
+      name,
+      rps,
+      p50,
+      p99,
+      errors,
+      cpuPercent: run.cpuPercent,
+      rssMb: run.rssMb,
+      ratio: base === null ? null : rps / base,
+      perCpuSecond,
+      cpuRatio: perCpuSecond / barePerCpuSecond,
+      ...(note === undefined ? {} : { note })
+    })
+    log(`  ${name}: ${Math.round(rps)} req/s, p99 ${p99} ms, ${errors} errors, ${Math.round(run.rssMb)} MB`)
+  }
+  record('bare Fastify route', bareRun, bareRps, 'same request as one token')
+
+  // The same with Tessera's logger: what pino's per-request child logger and redaction cost alone.
+  if (wanted('protected')) {
+    const loggedPort = await freePort()
+    const logged = startNode(where.server, node('bare-server.js'), [String(loggedPort), 'logger'])
+    servers.push(logged)
+    await waitUntilAnswering(`http://127.0.0.1:${loggedPort}/protected/`, logged, process.hrtime.bigint())
+    record('bare route with Tessera\'s logger', await measured(logged.pid!, () =>
+      load({ url: `http://127.0.0.1:${loggedPort}`, method: 'GET', path: '/protected/', connections, bearer: [single!] })), bareRps, 'pino at warn, redaction paths')
+    await stop(logged)
+  }
+
+  // Tessera, from the built output.
+  const port = await freePort()
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    JWT_SIGNING_KEY: BENCH_SIGNING_KEY,
+    DATA_DIR: dataDir,
+    ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl })
+  }
+  // --profile: a V8 CPU profile of the server's whole run, written when it exits.
+  const profile = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, 'profiles')}`] : []
+  const startedAt = process.hrtime.bigint()
+  const tessera = startNode(where.server, join(projectRoot, 'dist/src/server.js'), [], env, profile)
+  servers.push(tessera)
+  let serverOutput = ''
+  tessera.stdout!.on('data', chunk => { serverOutput += chunk })
+  tessera.stderr!.on('data', chunk => { serverOutput += chunk })
+  const startupMs = await waitUntilAnswering(`http://127.0.0.1:${port}/.well-known/jwks.json`, tessera, startedAt)
+  log(`  start-up to ready: ${Math.round(startupMs)} ms`)
+  const url = `http://127.0.0.1:${port}`
+  const loginBody = JSON.stringify({ username: 'bench1', password: BENCH_PASSWORD })
+  let protectedRps: number | null = null
+
+  if (wanted('protected')) {
+    const run = await measured(tessera.pid!, () => load({ url, method: 'GET', path: '/protected/', connections, bearer: [single!] }))
+    record('GET /protected/, one token', run, bareRps)
+    protectedRps = run.result.rps
+  }
+  if (wanted('distinct')) {
+    record('GET /protected/, 10,000 tokens', await measured(tessera.pid!, () =>
+      load({ url, method: 'GET', path: '/protected/', connections, bearer: distinct })), bareRps)
+  }
+  if (wanted('verify')) {
+    record('POST /api/token/verify/', await measured(tessera.pid!, () =>
+      load({ url, method: 'POST', path: '/api/token/verify/', connections, bodies: distinct.map(token => JSON.stringify({ token })) })), bareRps)
+  }
+  let refreshRun: { result: LoadResult, cpuPercent: number, rssMb: number } | null = null
+  if (wanted('refresh')) {
+    refreshRun = await measured(tessera.pid!, () =>
+      load({ url, method: 'POST', path: '/api/token/refresh/', connections, bodies: refresh.map(token => JSON.stringify({ refresh: token })) }))
+    record('POST /api/token/refresh/', refreshRun, bareRps, `${refreshCount} single-use tokens`)
+  }
+  let loginRun: { result: LoadResult, cpuPercent: number, rssMb: number } | null = null
+  const loginConnections = Math.min(connections, 16)
+  if (wanted('login')) {
+    loginRun = await measured(tessera.pid!, () =>
+      load({ url, method: 'POST', path: '/api/token/', connections: loginConnections, bodies: [loginBody] }))
+    record('POST /api/token/ (login)', loginRun, bareRps, `${loginConnections} connections, HASH_CONCURRENCY ${hashConcurrency}`)
+  }
+  if (wanted('flood') && protectedRps !== null) {
+    const floodConnections = 200
+    const [protectedRun, flood] = await Promise.all([
+      measured(tessera.pid!, () => load({ url, method: 'GET', path: '/protected/', connections, bearer: [single!] })),
+      load({ url, method: 'POST', path: '/api/token/', connections: floodConnections, bodies: [loginBody] })
+    ])
+    record('GET /protected/ during a login flood', protectedRun, bareRps, `${(protectedRun.result.rps / protectedRps).toFixed(2)}× unloaded`)
+    rows.push({
+      name: 'the login flood itself',
+      rps: flood.rps,
+      p50: flood.p50,
+      p99: flood.p99,
+      errors: flood.errors,
+      cpuPercent: null,
+      rssMb: null,
+      ratio: null,
+      note: `${floodConnections} connections; ${flood.statuses['2xx'] ?? 0} logins, ${flood.statuses['5xx'] ?? 0} answered 503 (queue full)`
+    })
+  }
+  await stop(tessera)
+  if (serverOutput.trim() !== '') log(`server output:\n${serverOutput.slice(-2000)}`)
+
+  // The raw baselines, on the server's CPU, Tessera stopped.
+  const baselines: Record<string, number> = {}
+  if (wanted('login')) {
+    const args = (library: string, concurrency: number) => [library, String(concurrency), String(Math.min(seconds, 10)), String(ARGON2.memoryKib), String(ARGON2.iterations), String(ARGON2.parallelism)]
+    for (const library of ['argon2', '@node-rs/argon2']) {
+      for (const concurrency of [...new Set([hashConcurrency, cpus().length])]) {
+        const { perSecond } = await runBaseline<{ perSecond: number }>('argon2-raw.js', args(library, concurrency))
+        baselines[`${library} ×${concurrency}`] = perSecond
+        rows.push({ name: `raw ${library} verify, ${concurrency} at once`, rps: perSecond, p50: null, p99: null, errors: 0, cpuPercent: null, rssMb: null, ratio: null })
+        log(`  raw ${library} ×${concurrency}: ${perSecond.toFixed(1)}/s`)
+      }
+    }
+  }
+  if (wanted('refresh') && databaseUrl !== undefined) {
+    const loop = await runBaseline<{ perSecond: number, p50: number, p99: number }>('pg-loop.js', [databaseUrl, String(connections), '10', String(seconds)])
+    baselines.pgLoop = loop.perSecond
+    rows.push({ name: 'bare postgres.js UPDATE+INSERT transaction', rps: loop.perSecond, p50: loop.p50, p99: loop.p99, errors: 0, cpuPercent: null, rssMb: null, ratio: null, note: `${connections} loops, pool of 10` })
+    log(`  bare postgres.js loop: ${loop.perSecond.toFixed(0)}/s`)
+  }
+
+  // The targets of issue #9, each a ratio within this run.
+  const find = (name: string) => rows.find(row => row.name === name)
+  const targets: Array<{ target: string, value: number | null, goal: string, met: boolean | null }> = []
+  const check = (target: string, value: number | null | undefined, goal: string, met: (v: number) => boolean) =>
+    targets.push({ target, value: value ?? null, goal, met: value == null ? null : met(value) })
+  check('protected, one token / bare', find('GET /protected/, one token')?.ratio, '≥ 0.90', v => v >= 0.9)
+  check('the same, per server CPU-second', find('GET /protected/, one token')?.cpuRatio, '≥ 0.90', v => v >= 0.9)
+  check('protected, 10,000 tokens / bare', find('GET /protected/, 10,000 tokens')?.ratio, '≥ 0.60', v => v >= 0.6)
+  check('the same, per server CPU-second', find('GET /protected/, 10,000 tokens')?.cpuRatio, '≥ 0.60', v => v >= 0.6)
+  check('refresh / bare postgres.js loop', refreshRun && baselines.pgLoop ? refreshRun.result.rps / baselines.pgLoop : null, '≥ 0.70', v => v >= 0.7)
+  const rawArgon2 = baselines[`argon2 ×${hashConcurrency}`]
+  check(`login / raw argon2 ×${hashConcurrency}`, loginRun && rawArgon2 ? loginRun.result.rps / rawArgon2 : null, '≥ 0.90', v => v >= 0.9)
+  const nodeRs = baselines[`@node-rs/argon2 ×${hashConcurrency}`]
+  check(`raw argon2 / raw @node-rs/argon2 (×${hashConcurrency})`, rawArgon2 && nodeRs ? rawArgon2 / nodeRs : null, 'report', () => true)
+  const during = find('GET /protected/ during a login flood')
+  check('protected during a flood / unloaded', during && protectedRps ? during.rps / protectedRps : null, '≥ 0.60', v => v >= 0.6)
+  check('protected p99 during a flood (ms)', during?.p99, '≤ 10', v => v <= 10)
+  check('highest server RSS (MB)', Math.max(...rows.filter(r => !r.name.startsWith('bare') && r.rssMb !== null).map(r => r.rssMb!)), '≤ 150', v => v <= 150)
+  check('start-up to ready (ms)', startupMs, '≤ 1000', v => v <= 1000)
+
+  const machine = { cpus: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, placement: where }
+  const result = { date: new Date().toISOString(), tool, database: flags.pglite ? 'PGlite' : 'PostgreSQL', seconds, connections, hashConcurrency, machine, startupMs, rows, baselines, targets }
+  mkdirSync(resultsDir, { recursive: true })
+  const stamp = result.date.replaceAll(':', '-').slice(0, 19)
+  const markdown = toMarkdown(result)
+  for (const name of [`bench-${stamp}`, 'latest']) {
+    writeFileSync(join(resultsDir, `${name}.json`), `${JSON.stringify(result, null, 2)}\n`)
+    writeFileSync(join(resultsDir, `${name}.md`), markdown)
+  }
+  process.stdout.write(markdown)
+} finally {
+  for (const server of servers) await stop(server)
+  if (databaseUrl !== undefined) {
+    const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })
+    await admin.unsafe(`drop database if exists ${databaseName} with (force)`)
+    await admin.end()
+  }
+  rmSync(scratch, { recursive: true, force: true })
+}
+
+function toMarkdown (result: { date: string, tool: string, database: string, seconds: number, connections: number, machine: Record<string, unknown>, rows: Row[], targets: Array<{ target: string, value: number | null, goal: string, met: boolean | null }> }): string {
+  const n = (value: number | null, digits = 0) => value === null ? '' : value.toFixed(digits)
+  const lines = [
+    `# Tessera bench, ${result.date}`,
+    '',
+    `${result.database}; ${result.tool}; ${result.seconds} s a load, ${result.connections} connections; ${String(result.machine.cpus)}, ${String(result.machine.memoryGb)} GB, Node ${String(result.machine.node)}; ` +
+      `placement ${JSON.stringify(result.machine.placement)}`,
+    '',
+    '| load | req/s | p50 ms | p99 ms | errors | server CPU % | server RSS MB | × bare | req per CPU-s | × bare per CPU-s | note |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    ...result.rows.map(r => `| ${r.name} | ${n(r.rps)} | ${n(r.p50, 1)} | ${n(r.p99, 1)} | ${r.errors} | ${n(r.cpuPercent)} | ${n(r.rssMb)} | ${n(r.ratio, 2)} | ` +
+      `${n(r.perCpuSecond ?? null)} | ${n(r.cpuRatio ?? null, 2)} | ${r.note ?? ''} |`),
+    '',
+    '| target | measured | goal | met |',
+    '|---|---:|---|---|',
+    ...result.targets.map(t => `| ${t.target} | ${n(t.value, 2)} | ${t.goal} | ${t.met === null ? 'not measured' : t.met ? 'yes' : '**no**'} |`),
+    ''
+  ]
+  return lines.join('\n')
+}

@@ -1,0 +1,211 @@
+import { spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { sql, TransactionRollbackError } from 'drizzle-orm'
+import postgres from 'postgres'
+import argon2 from 'argon2'
+import { configWith } from '../../src/config.js'
+import { createDb, type Db } from '../../src/db/index.js'
+import { projectRoot } from '../../src/paths.js'
+import type { LoadResult, LoadSpec } from './load.js'
+import { freePort, hasWrk, placement, resultOf, startNode, stop, waitUntilAnswering } from './processes.js'
+import { accessTokens, BENCH_PASSWORD, BENCH_SIGNING_KEY, refreshTokens, rowsOf, seedUsers } from './seed.js'
+
+// npm run bench:scale: login, refresh and protected on an empty database,
+// then again after seeding --users users and --tokens refresh-token rows (half
+// expired) with set-based SQL; then flushexpiredtokens during a refresh load.
+// The query plans of the hot paths are written beside the results. PostgreSQL
+// only; the database is dropped at the end. README.md "Performance".
+
+const { values: flags } = parseArgs({
+  options: {
+    users: { type: 'string', default: '1000000' },
+    tokens: { type: 'string', default: '10000000' },
+    seconds: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '50' },
+    'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' }
+  }
+})
+const seconds = Number(flags.seconds)
+const connections = Number(flags.connections)
+const userCount = Number(flags.users)
+const tokenCount = Number(flags.tokens)
+const where = placement(true)
+const tool = hasWrk() ? 'wrk' : 'autocannon'
+const ARGON2 = { memoryKib: 19456, iterations: 2, parallelism: 1 }
+const resultsDir = join(projectRoot, 'test/bench/results')
+const scratch = mkdtempSync(join(tmpdir(), 'tessera-scale-'))
+const log = (line: string) => process.stderr.write(`${line}\n`)
+const elapsed = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`
+
+let loads = 0
+async function load (spec: Omit<LoadSpec, 'seconds' | 'tool'>): Promise<LoadResult> {
+  const file = join(scratch, `load-${loads++}.json`)
+  writeFileSync(file, JSON.stringify({ seconds, tool, ...spec }))
+  return await resultOf<LoadResult>(startNode(where.load, join(projectRoot, 'dist/test/bench/load.js'), [file]))
+}
+
+const adminUrl = flags['database-url']
+const databaseName = `tessera_scale_${process.pid}`
+const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })
+await admin.unsafe(`create database ${databaseName}`)
+await admin.end()
+const url = new URL(adminUrl)
+url.pathname = `/${databaseName}`
+const databaseUrl = url.toString()
+const env = {
+  PATH: process.env.PATH,
+  HOME: process.env.HOME,
+  HOST: '127.0.0.1',
+  LOG_LEVEL: 'warn',
+  JWT_SIGNING_KEY: BENCH_SIGNING_KEY,
+  DATABASE_URL: databaseUrl,
+  MALLOC_ARENA_MAX: '2'
+}
+
+interface Pass { login: LoadResult, refresh: LoadResult, protected: LoadResult, startupMs: number }
+
+/** Starts Tessera, runs the three loads, stops it. */
+async function pass (db: Db, userIds: number[]): Promise<Pass> {
+  const refresh = await refreshTokens(db, userIds, Math.max(20_000, seconds * 6_000))
+  const [access] = accessTokens(userIds, 1)
+  const port = await freePort()
+  const started = process.hrtime.bigint()
+  const server = startNode(where.server, join(projectRoot, 'dist/src/server.js'), [], { ...env, PORT: String(port) })
+  try {
+    const base = `http://127.0.0.1:${port}`
+    const startupMs = await waitUntilAnswering(`${base}/.well-known/jwks.json`, server, started)
+    const figures = {
+      startupMs,
+      protected: await load({ url: base, method: 'GET', path: '/protected/', connections, bearer: [access!] }),
+      refresh: await load({ url: base, method: 'POST', path: '/api/token/refresh/', connections, bodies: refresh.map(token => JSON.stringify({ refresh: token })) }),
+      login: await load({ url: base, method: 'POST', path: '/api/token/', connections: Math.min(connections, 16), bodies: [JSON.stringify({ username: 'bench1', password: BENCH_PASSWORD })] })
+    }
+    log(`  protected ${Math.round(figures.protected.rps)}/s, refresh ${Math.round(figures.refresh.rps)}/s (p99 ${figures.refresh.p99} ms), login ${figures.login.rps.toFixed(1)}/s, start-up ${Math.round(startupMs)} ms`)
+    return figures
+  } finally {
+    await stop(server)
+  }
+}
+
+/** The plans of the statements that must stay fast with millions of rows. */
+async function plans (db: Db): Promise<string> {
+  const jti = String(rowsOf(await db.execute(sql`select jti from refresh_tokens where expires_at > now() and blacklisted_at is null and session_id is not null limit 1`))[0]!.jti)
+  const statements: Array<[string, string]> = [
+    ['login: the user by name', "select * from users where lower(username) = lower('scale500000') limit 1"],
+    ['protected, on a cache miss: the user\'s state', 'select id, is_active from users where id = 500000'],
+    ['verify: is the token blacklisted', `select jti from refresh_tokens where jti = '${jti}' and blacklisted_at is not null limit 1`],
+    ['refresh: the claim (rolled back)', `insert into refresh_tokens (jti, user_id, issued_at, expires_at, blacklisted_at) values ('${jti}', 1, now(), now(), now())
+      on conflict (jti) do update set blacklisted_at = excluded.blacklisted_at where refresh_tokens.blacklisted_at is null returning jti, session_id`],
+    ['refresh: the session touch', "update sessions set last_used_at = now() where id = (select session_id from refresh_tokens where jti = '" + jti + "') returning ended_at"],
+    ['start-up: sessions ended in the last access-token lifetime', "select id, ended_at from sessions where ended_at > now() - interval '300 seconds'"],
+    ['flushexpiredtokens: one batch', 'delete from refresh_tokens where jti in (select jti from refresh_tokens where expires_at < now() limit 5000) returning jti'],
+    ['logout everywhere: a user\'s live sessions', 'select id from sessions where user_id = 500000 and ended_at is null']
+  ]
+  const out: string[] = []
+  for (const [name, statement] of statements) {
+    // In a transaction rolled back: EXPLAIN ANALYZE runs the statement.
+    await db.transaction(async tx => {
+      const rows = rowsOf(await tx.execute(sql.raw(`explain (analyze, buffers) ${statement}`)))
+      out.push(`-- ${name}\n${statement}\n${rows.map(row => String(row['QUERY PLAN'])).join('\n')}\n`)
+      tx.rollback()
+    }).catch((error: unknown) => { if (!(error instanceof TransactionRollbackError)) throw error })
+  }
+  return out.join('\n')
+}
+
+const database = createDb(configWith({ databaseUrl, dataDir: scratch }))
+try {
+  log(`bench:scale: ${userCount} users, ${tokenCount} refresh-token rows, ${tool}, server on CPU ${where.server ?? 'any'}`)
+  await database.migrate()
+  const userIds = await seedUsers(database.db, 1000, ARGON2)
+  log('empty database:')
+  const empty = await pass(database.db, userIds)
+
+  let since = Date.now()
+  const hash = await argon2.hash(BENCH_PASSWORD, { type: argon2.argon2id, memoryCost: ARGON2.memoryKib, timeCost: ARGON2.iterations })
+  await database.db.execute(sql`insert into users (username, email, password)
+    select 'scale' || g, 'scale' || g || '@example.com', ${hash} from generate_series(1, ${userCount}::int) as g`)
+  log(`  ${userCount} users: ${elapsed(since)}`)
+  since = Date.now()
+  // A session per five tokens (a rotation chain); half the tokens expired, the rotated ones blacklisted.
+  const sessionCount = Math.ceil(tokenCount / 5)
+  await database.db.execute(sql`insert into sessions (id, user_id, created_at, last_used_at, absolute_expires_at, ended_at)
+    select md5('s' || g), (select min(id) from users where username like 'scale%') + g % ${userCount}::int,
+      now() - interval '2 days', now() - interval '1 day', now() + interval '28 days',
+      case when g % 10 = 0 then now() - interval '1 day' end
+    from generate_series(1, ${sessionCount}::int) as g`)
+  log(`  ${sessionCount} sessions: ${elapsed(since)}`)
+  since = Date.now()
+  await database.db.execute(sql`insert into refresh_tokens (jti, user_id, issued_at, expires_at, blacklisted_at, replaced_by, session_id)
+    select md5('t' || g), (select min(id) from users where username like 'scale%') + (g / 5 + 1) % ${userCount}::int,
+      now() - interval '1 day', case when g % 2 = 0 then now() - interval '1 hour' else now() + interval '1 day' end,
+      case when g % 5 <> 4 then now() - interval '1 day' end, case when g % 5 <> 4 then md5('t' || (g + 1)) end,
+      md5('s' || (g / 5 + 1))
+    from generate_series(0, ${tokenCount - 1}::int) as g`)
+  log(`  ${tokenCount} refresh tokens: ${elapsed(since)}`)
+  since = Date.now()
+  await database.db.execute(sql`vacuum analyze`)
+  log(`  vacuum analyze: ${elapsed(since)}`)
+  const explained = await plans(database.db)
+
+  log('full database:')
+  const full = await pass(database.db, userIds)
+
+  // flushexpiredtokens while refresh runs: p99 before and during.
+  const refresh = await refreshTokens(database.db, userIds, Math.max(20_000, seconds * 6_000))
+  const port = await freePort()
+  const server = startNode(where.server, join(projectRoot, 'dist/src/server.js'), [], { ...env, PORT: String(port) })
+  let flush: { ms: number, output: string }
+  let during: LoadResult
+  try {
+    const base = `http://127.0.0.1:${port}`
+    await waitUntilAnswering(`${base}/.well-known/jwks.json`, server, process.hrtime.bigint())
+    const flushStarted = Date.now()
+    const flushing = new Promise<{ ms: number, output: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, [join(projectRoot, 'dist/src/cli/main.js'), 'flushexpiredtokens'], { env, stdio: ['ignore', 'pipe', 'inherit'] })
+      let output = ''
+      child.stdout.on('data', chunk => { output += chunk })
+      child.on('close', code => code === 0 ? resolve({ ms: Date.now() - flushStarted, output }) : reject(new Error(`flushexpiredtokens exited with ${code}`)))
+    })
+    during = await load({ url: base, method: 'POST', path: '/api/token/refresh/', connections, bodies: refresh.map(token => JSON.stringify({ refresh: token })) })
+    const flushRunning = Date.now() - flushStarted
+    flush = await flushing
+    log(`  refresh during flushexpiredtokens: ${Math.round(during.rps)}/s, p99 ${during.p99} ms; the flush took ${flush.ms} ms (the load ran for the first ${flushRunning} ms)`)
+  } finally {
+    await stop(server)
+  }
+
+  const ratio = (a: number, b: number) => Number((a / b).toFixed(2))
+  const result = {
+    date: new Date().toISOString(),
+    tool,
+    users: userCount,
+    tokens: tokenCount,
+    seconds,
+    connections,
+    placement: where,
+    empty,
+    full,
+    ratios: {
+      login: ratio(full.login.rps, empty.login.rps),
+      refresh: ratio(full.refresh.rps, empty.refresh.rps),
+      protected: ratio(full.protected.rps, empty.protected.rps),
+      refreshP99DuringFlush: ratio(during.p99, full.refresh.p99)
+    },
+    flush: { ms: flush.ms, output: flush.output.trim() },
+    refreshDuringFlush: during
+  }
+  mkdirSync(resultsDir, { recursive: true })
+  writeFileSync(join(resultsDir, 'scale-latest.json'), `${JSON.stringify(result, null, 2)}\n`)
+  writeFileSync(join(resultsDir, 'scale-plans.txt'), explained)
+  process.stdout.write(`${JSON.stringify(result.ratios)}\nflush: ${result.flush.output} in ${flush.ms} ms\nplans: test/bench/results/scale-plans.txt\n`)
+} finally {
+  await database.close()
+  const cleanup = postgres(adminUrl, { max: 1, onnotice: () => {} })
+  await cleanup.unsafe(`drop database if exists ${databaseName} with (force)`)
+  await cleanup.end()
+  rmSync(scratch, { recursive: true, force: true })
+}
