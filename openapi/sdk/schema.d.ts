@@ -546,17 +546,12 @@ export interface components {
                 message: string;
             }[];
         };
-        /**
-         * @description The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again.
-         * @example {
-         *       "detail": "Service temporarily unavailable.",
-         *       "code": "service_unavailable"
-         *     }
-         */
+        /** @description The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait before trying again. */
         ServiceUnavailable: {
+            /** @example Service temporarily unavailable. */
             detail: string;
-            /** @constant */
-            code: "service_unavailable";
+            /** @example service_unavailable */
+            code: string;
         };
         /** @description A user, as staff see it. The password hash never leaves the server. */
         AdminUser: {
@@ -762,17 +757,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "detail": "Service temporarily unavailable.",
-                     *       "code": "service_unavailable"
-                     *     }
-                     */
-                    "application/json": {
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -919,17 +904,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "detail": "Service temporarily unavailable.",
-                     *       "code": "service_unavailable"
-                     *     }
-                     */
-                    "application/json": {
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -1078,17 +1053,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "detail": "Service temporarily unavailable.",
-                     *       "code": "service_unavailable"
-                     *     }
-                     */
-                    "application/json": {
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -1214,17 +1179,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "detail": "Service temporarily unavailable.",
-                     *       "code": "service_unavailable"
-                     *     }
-                     */
-                    "application/json": {
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -1359,17 +1314,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "detail": "Service temporarily unavailable.",
-                     *       "code": "service_unavailable"
-                     *     }
-                     */
-                    "application/json": {
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -1528,17 +1473,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "detail": "Service temporarily unavailable.",
-                     *       "code": "service_unavailable"
-                     *     }
-                     */
-                    "application/json": {
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -1623,17 +1558,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "detail": "Service temporarily unavailable.",
-                     *       "code": "service_unavailable"
-                     *     }
-                     */
-                    "application/json": {
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -1697,17 +1622,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "detail": "Service temporarily unavailable.",
-                     *       "code": "service_unavailable"
-                     *     }
-                     */
-                    "application/json": {
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -1771,17 +1686,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "detail": "Service temporarily unavailable.",
-                     *       "code": "service_unavailable"
-                     *     }
-                     */
-                    "application/json": {
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -1862,17 +1767,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "detail": "Service temporarily unavailable.",
-                     *       "code": "service_unavailable"
-                     *     }
-                     */
-                    "application/json": {
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -1953,17 +1848,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "detail": "Service temporarily unavailable.",
-                     *       "code": "service_unavailable"
-                     *     }
-                     */
-                    "application/json": {
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -2041,17 +1926,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "detail": "Service temporarily unavailable.",
-                     *       "code": "service_unavailable"
-                     *     }
-                     */
-                    "application/json": {
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -2177,17 +2052,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "detail": "Service temporarily unavailable.",
-                     *       "code": "service_unavailable"
-                     *     }
-                     */
-                    "application/json": {
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -2292,17 +2157,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "detail": "Service temporarily unavailable.",
-                     *       "code": "service_unavailable"
-                     *     }
-                     */
-                    "application/json": {
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -2390,17 +2245,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "detail": "Service temporarily unavailable.",
-                     *       "code": "service_unavailable"
-                     *     }
-                     */
-                    "application/json": {
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -2539,17 +2384,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "detail": "Service temporarily unavailable.",
-                     *       "code": "service_unavailable"
-                     *     }
-                     */
-                    "application/json": {
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -2574,35 +2409,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @description The cursor of the next page (pass it as `cursor`), null on the last page. */
-                        next: string | null;
-                        results: {
-                            id: number;
-                            /**
-                             * @description One of login_succeeded, login_failed, token_refreshed, refresh_reuse_detected, logout, session_ended, password_changed, user_created, user_updated, user_deactivated, user_deleted, throttled.
-                             * @example login_succeeded
-                             */
-                            type: string;
-                            /**
-                             * Format: date-time
-                             * @description When it happened.
-                             */
-                            at: string;
-                            /** @description The user it is about (null for a login with an unknown username). */
-                            user_id: number | null;
-                            /** @description The session it is about, when there is one. */
-                            session_id: string | null;
-                            /** @description The client address of the request (may be empty). */
-                            ip: string;
-                            /** @description The User-Agent of the request (may be empty). */
-                            user_agent: string;
-                            /** @description Small facts, never a password or a token: `scope` of a logout, `reason` of a failed login, `fields` an admin changed, `by` (the id of the user who made a change). */
-                            detail: {
-                                [key: string]: unknown;
-                            };
-                        }[];
-                    };
+                    "application/json": components["schemas"]["SecurityEventPage"];
                 };
             };
             /** @description A query parameter does not fit (`Invalid value for the query parameter "limit".`), or the cursor is not one this server made (`Invalid cursor`). */
@@ -2669,17 +2476,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "detail": "Service temporarily unavailable.",
-                     *       "code": "service_unavailable"
-                     *     }
-                     */
-                    "application/json": {
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -2807,17 +2604,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "detail": "Service temporarily unavailable.",
-                     *       "code": "service_unavailable"
-                     *     }
-                     */
-                    "application/json": {
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -3013,17 +2800,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "detail": "Service temporarily unavailable.",
-                     *       "code": "service_unavailable"
-                     *     }
-                     */
-                    "application/json": {
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -3122,17 +2899,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "detail": "Service temporarily unavailable.",
-                     *       "code": "service_unavailable"
-                     *     }
-                     */
-                    "application/json": {
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -3229,17 +2996,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "detail": "Service temporarily unavailable.",
-                     *       "code": "service_unavailable"
-                     *     }
-                     */
-                    "application/json": {
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -3419,17 +3176,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "detail": "Service temporarily unavailable.",
-                     *       "code": "service_unavailable"
-                     *     }
-                     */
-                    "application/json": {
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -3582,17 +3329,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "detail": "Service temporarily unavailable.",
-                     *       "code": "service_unavailable"
-                     *     }
-                     */
-                    "application/json": {
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -3689,17 +3426,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "detail": "Service temporarily unavailable.",
-                     *       "code": "service_unavailable"
-                     *     }
-                     */
-                    "application/json": {
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };
@@ -3728,35 +3455,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @description The cursor of the next page (pass it as `cursor`), null on the last page. */
-                        next: string | null;
-                        results: {
-                            id: number;
-                            /**
-                             * @description One of login_succeeded, login_failed, token_refreshed, refresh_reuse_detected, logout, session_ended, password_changed, user_created, user_updated, user_deactivated, user_deleted, throttled.
-                             * @example login_succeeded
-                             */
-                            type: string;
-                            /**
-                             * Format: date-time
-                             * @description When it happened.
-                             */
-                            at: string;
-                            /** @description The user it is about (null for a login with an unknown username). */
-                            user_id: number | null;
-                            /** @description The session it is about, when there is one. */
-                            session_id: string | null;
-                            /** @description The client address of the request (may be empty). */
-                            ip: string;
-                            /** @description The User-Agent of the request (may be empty). */
-                            user_agent: string;
-                            /** @description Small facts, never a password or a token: `scope` of a logout, `reason` of a failed login, `fields` an admin changed, `by` (the id of the user who made a change). */
-                            detail: {
-                                [key: string]: unknown;
-                            };
-                        }[];
-                    };
+                    "application/json": components["schemas"]["SecurityEventPage"];
                 };
             };
             /** @description A query parameter does not fit (`Invalid value for the query parameter "limit".`), or the cursor is not one this server made (`Invalid cursor`). */
@@ -3832,17 +3531,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "detail": "Service temporarily unavailable.",
-                     *       "code": "service_unavailable"
-                     *     }
-                     */
-                    "application/json": {
-                        detail: string;
-                        /** @enum {string} */
-                        code: "service_unavailable";
-                    };
+                    "application/json": components["schemas"]["ServiceUnavailable"];
                 };
             };
         };

@@ -57,13 +57,12 @@ interface ErrorResponses {
 }
 
 export const ServiceUnavailable = Type.Object({
-  detail: Type.String(),
-  code: Type.Literal('service_unavailable')
+  detail: Type.String({ examples: ['Service temporarily unavailable.'] }),
+  code: Type.String({ examples: ['service_unavailable'] })
 }, {
   description: 'The database is unreachable, the server is overloaded, or (on the routes that hash a password) too many ' +
     'hashes are queued (HASH_QUEUE_LIMIT); nothing was done. The `Retry-After` header gives the seconds to wait ' +
-    'before trying again.',
-  examples: [{ detail: 'Service temporarily unavailable.', code: 'service_unavailable' }]
+    'before trying again.'
 })
 
 /** The error responses a route can give, for its response schema. */

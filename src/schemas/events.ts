@@ -10,7 +10,8 @@ export const SecurityEventView = Type.Object({
   session_id: Type.Union([Type.String(), Type.Null()], { description: 'The session it is about, when there is one.' }),
   ip: Type.String({ description: 'The client address of the request (may be empty).' }),
   user_agent: Type.String({ description: 'The User-Agent of the request (may be empty).' }),
-  detail: Type.Record(Type.String(), Type.Unknown(), {
+  detail: Type.Object({}, {
+    additionalProperties: true,
     description: 'Small facts, never a password or a token: `scope` of a logout, `reason` of a failed login, ' +
       '`fields` an admin changed, `by` (the id of the user who made a change).'
   })
