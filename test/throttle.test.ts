@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { Writable } from 'node:stream'
 import { Redis } from 'ioredis'
 import tap from 'tap'
+import { securityEvents } from '../src/db/schema.js'
 import { memoryCounterStore, redisCounterStore } from '../src/throttle/counters.js'
 import { addressKey, usernameKey } from '../src/throttle/keys.js'
 import { buildTestApp, PASSWORD, post, registerUser, type Response } from './helpers/app.js'
@@ -57,6 +58,17 @@ t.test('by address: many usernames from one address', async t => {
   t.equal((await post(app, '/api/token/refresh/', { refresh: 'x' })).statusCode, 401)
   // A malformed body counts as an attempt too (the throttle runs before validation).
   assertThrottled(t, await post(app, '/api/token/', '{"username": [1, 2]}', { 'content-type': 'application/json' }), 60, 'a body of the wrong shape')
+})
+
+t.test('a refusal is a security event: the route and the counter, never the username', async t => {
+  const app = await buildTestApp(t, { throttleAddressLimit: 100, throttleUsernameLimit: 1 })
+  t.equal((await login(app, 'guessed-name')).statusCode, 401)
+  t.equal((await login(app, 'guessed-name')).statusCode, 429)
+  await app.securityEvents.flush()
+  const rows = await app.database.db.select({ type: securityEvents.type, userId: securityEvents.userId, detail: securityEvents.detail })
+    .from(securityEvents)
+  t.same(rows.filter(row => row.type === 'throttled'), [{ type: 'throttled', userId: null, detail: { route: 'login', by: 'username' } }])
+  t.notOk(JSON.stringify(rows.filter(row => row.type === 'throttled')).includes('guessed-name'), 'the username is not in the throttled event')
 })
 
 t.test('with TRUST_PROXY, the address is the one the proxy forwarded', async t => {
