@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from 'fastify'
 import fp from 'fastify-plugin'
 import { SecurityEventRecorder } from '../src/events/recorder.js'
 
@@ -12,10 +13,17 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * How the recorder's problems are logged: a failed write is kept and retried (a database outage is a
+ * passing condition: a warning); events dropped because the buffer was full are lost: an error.
+ */
+export const logRecorderProblem = (log: FastifyBaseLogger) => (message: string, err?: unknown): void => {
+  if (err === undefined) log.error(message)
+  else log.warn({ err }, message)
+}
+
 export default fp(async app => {
-  const recorder = new SecurityEventRecorder(app.database.db, {
-    onProblem: (message, err) => app.log.error({ err }, message)
-  })
+  const recorder = new SecurityEventRecorder(app.database.db, { onProblem: logRecorderProblem(app.log) })
   // Registered after the database: onClose hooks run in reverse order, so the last events are written before it closes.
   app.addHook('onClose', async () => await recorder.close())
   app.decorate('securityEvents', recorder)

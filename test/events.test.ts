@@ -1,7 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { FastifyInstance } from 'fastify'
+import { Writable } from 'node:stream'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import { pino } from 'pino'
+import { logRecorderProblem } from '../plugins/security-events.js'
 import { buildApp } from '../src/app.js'
 import { createDb } from '../src/db/index.js'
 import t from 'tap'
@@ -210,4 +213,17 @@ t.test('the recorder: batches on a timer, bounded, keeps what a failed write did
   fail = false
   await retrying.close()
   t.equal(await count(), 6, 'kept within the bound, written once the database is back')
+})
+
+t.test('the recorder\'s problems in the log: a failed write (kept, retried) is a warning, dropped events an error', async t => {
+  let output = ''
+  const stream = new Writable({ write (chunk, _encoding, done) { output += chunk; done() } })
+  const log = pino({ level: 'warn' }, stream) as unknown as FastifyBaseLogger
+  logRecorderProblem(log)('security event log: write failed, will retry', new Error('connection refused'))
+  logRecorderProblem(log)('security event log: 3 events dropped (the buffer was full)')
+  const lines = output.trim().split('\n').map(line => JSON.parse(line) as { level: number, msg: string, err?: { message: string } })
+  t.same(lines.map(line => [line.level, line.msg, line.err?.message]), [
+    [40, 'security event log: write failed, will retry', 'connection refused'],
+    [50, 'security event log: 3 events dropped (the buffer was full)', undefined]
+  ])
 })
