@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
 import { badQueryParameter, nonFieldErrors, notAcceptable, notFound, parseError, unsupportedMediaType } from '../src/errors.js'
 import { formats } from '../src/schemas/formats.js'
@@ -24,15 +24,17 @@ export function acceptsJson (accept: string | undefined): boolean {
   })
 }
 
-export async function requireJsonAccept (request: FastifyRequest): Promise<void> {
-  if (!acceptsJson(request.headers.accept)) throw notAcceptable()
+// The two hooks below run on every API request: callback style, so that no
+// promise is made per request for work that never waits.
+export function requireJsonAccept (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  done(acceptsJson(request.headers.accept) ? undefined : notAcceptable())
 }
 
 const FASTIFY_JSON = 'application/json; charset=utf-8'
 
-export async function plainJsonContentType (_request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+export function plainJsonContentType<Payload> (_request: FastifyRequest, reply: FastifyReply, payload: Payload, done: (err: null, payload: Payload) => void): void {
   if (reply.getHeader('content-type') === FASTIFY_JSON) reply.header('content-type', 'application/json')
-  return payload
+  done(null, payload)
 }
 
 /** Auth bodies are flat objects; deeper nesting than this is refused before parsing. */

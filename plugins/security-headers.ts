@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
 import helmet, { type HelmetOptions } from 'helmet'
 
@@ -29,8 +29,10 @@ export function helmetHeaders (options: HelmetOptions): Record<string, string> {
 
 export const SECURITY_HEADERS = helmetHeaders(API_POLICY)
 
-async function addSecurityHeaders (_request: FastifyRequest, reply: FastifyReply): Promise<void> {
+// Every request: callback style, no promise for work that never waits.
+function addSecurityHeaders (_request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
   reply.headers(SECURITY_HEADERS)
+  done()
 }
 
 export default fp(async app => {

@@ -24,6 +24,7 @@ import registerRoutes from '../routes/register.js'
 import sessionRoutes from '../routes/sessions.js'
 import tokenRoutes from '../routes/tokens.js'
 import type { Config } from './config.js'
+import { lazyChildLoggerFactory } from './request-logger.js'
 
 // Auth bodies are a few hundred bytes; this leaves room and refuses floods.
 export const BODY_LIMIT = 16 * 1024
@@ -66,6 +67,8 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     : { level: config.logLevel, redact: REDACTED, ...(typeof options.logger === 'object' ? options.logger : {}) }
   const app = Fastify({
     logger,
+    // A request's child logger is made only when it writes a line (src/request-logger.ts).
+    ...(logger === false ? {} : { childLoggerFactory: lazyChildLoggerFactory }),
     bodyLimit: BODY_LIMIT,
     routerOptions: { ignoreTrailingSlash: true },
     requestTimeout: REQUEST_TIMEOUT_MS,
