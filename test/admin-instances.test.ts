@@ -6,7 +6,7 @@ import { buildApp } from '../src/app.js'
 import { configWith } from '../src/config.js'
 import { registerUser } from '../src/users/accounts.js'
 import { FAST_ARGON2, freshDatabaseUrl, PASSWORD, SIGNING_KEY, TEST_DATABASE_URL } from './helpers/app.js'
-import { startServer } from './helpers/server.js'
+import { call, startServer, within } from './helpers/server.js'
 import { isolatedEnv } from './helpers/spawn.js'
 
 // Admin changes reach every instance at once: two server processes on one
@@ -14,27 +14,6 @@ import { isolatedEnv } from './helpers/spawn.js'
 
 const skip = TEST_DATABASE_URL === undefined ? 'needs PostgreSQL: set TEST_DATABASE_URL' : false
 const DENIED = '{"detail":"You do not have permission to perform this action."}'
-
-async function call (url: string, path: string, options: { method?: string, body?: unknown, access?: string } = {}): Promise<{ status: number, body: string }> {
-  const headers: Record<string, string> = {}
-  if (options.body !== undefined) headers['content-type'] = 'application/json'
-  if (options.access !== undefined) headers.authorization = `Bearer ${options.access}`
-  const response = await fetch(url + path, {
-    method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
-    headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body)
-  })
-  return { status: response.status, body: await response.text() }
-}
-
-async function within (limitMs: number, check: () => Promise<boolean>): Promise<number> {
-  const start = Date.now()
-  for (;;) {
-    if (await check()) return Date.now() - start
-    if (Date.now() - start > limitMs) throw new Error(`not within ${limitMs} ms`)
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
-}
 
 t.test('admin changes through instance A are refused by instance B within a second', { skip }, async t => {
   const databaseUrl = (await freshDatabaseUrl(t))!

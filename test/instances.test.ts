@@ -7,7 +7,7 @@ import { buildApp } from '../src/app.js'
 import { configWith } from '../src/config.js'
 import { setUserActive } from '../src/users/accounts.js'
 import { FAST_ARGON2, freshDatabaseUrl, PASSWORD, SIGNING_KEY, TEST_DATABASE_URL } from './helpers/app.js'
-import { startServer } from './helpers/server.js'
+import { call, startServer, within } from './helpers/server.js'
 import { isolatedEnv } from './helpers/spawn.js'
 
 // Several instances on one PostgreSQL: what one ends, the others refuse
@@ -22,30 +22,6 @@ async function startInstance (env: NodeJS.ProcessEnv): Promise<Instance> {
   return { url, logs: logs(), stop: async () => { child.kill('SIGTERM'); return await exited } }
 }
 
-interface Reply { status: number, body: string }
-
-async function call (instance: Instance, path: string, options: { method?: string, body?: unknown, access?: string } = {}): Promise<Reply> {
-  const headers: Record<string, string> = {}
-  if (options.body !== undefined) headers['content-type'] = 'application/json'
-  if (options.access !== undefined) headers.authorization = `Bearer ${options.access}`
-  const response = await fetch(instance.url + path, {
-    method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
-    headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body)
-  })
-  return { status: response.status, body: await response.text() }
-}
-
-/** Polls until `check` holds; answers how long it took (ms), or fails after `limitMs`. */
-async function within (limitMs: number, check: () => Promise<boolean>): Promise<number> {
-  const start = Date.now()
-  for (;;) {
-    if (await check()) return Date.now() - start
-    if (Date.now() - start > limitMs) throw new Error(`not within ${limitMs} ms`)
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
-}
-
 const skip = TEST_DATABASE_URL === undefined ? 'needs PostgreSQL: set TEST_DATABASE_URL' : false
 const ENDED = /"message":"Token is blacklisted"/
 
@@ -58,34 +34,34 @@ t.test('two server processes on one PostgreSQL', { skip }, async t => {
   const b = await startInstance(env)
   t.teardown(async () => { await a.stop(); await b.stop() })
 
-  t.equal((await call(a, '/register/', { body: { username: 'alice', password: PASSWORD } })).status, 201)
+  t.equal((await call(a.url, '/register/', { body: { username: 'alice', password: PASSWORD } })).status, 201)
   const login = async (): Promise<{ access: string, refresh: string }> =>
-    JSON.parse((await call(a, '/api/token/', { body: { username: 'alice', password: PASSWORD } })).body)
+    JSON.parse((await call(a.url, '/api/token/', { body: { username: 'alice', password: PASSWORD } })).body)
   const [first, second, third] = [await login(), await login(), await login()]
-  for (const pair of [first, second, third]) t.equal((await call(b, '/protected/', { access: pair.access })).status, 200)
+  for (const pair of [first, second, third]) t.equal((await call(b.url, '/protected/', { access: pair.access })).status, 200)
 
   t.test('a logout through A is refused by B within a second', async t => {
-    t.equal((await call(a, '/api/token/logout/', { body: {}, access: first.access })).status, 204)
-    const took = await within(1000, async () => ENDED.test((await call(b, '/protected/', { access: first.access })).body))
+    t.equal((await call(a.url, '/api/token/logout/', { body: {}, access: first.access })).status, 204)
+    const took = await within(1000, async () => ENDED.test((await call(b.url, '/protected/', { access: first.access })).body))
     t.ok(took <= 1000, `refused after ${took} ms`)
-    t.equal((await call(b, '/api/token/refresh/', { body: { refresh: first.refresh } })).status, 401)
+    t.equal((await call(b.url, '/api/token/refresh/', { body: { refresh: first.refresh } })).status, 401)
   })
 
   t.test('a password change through A ends the other sessions on B within a second', async t => {
-    const changed = await call(a, '/api/users/me/password/', { body: { old_password: PASSWORD, new_password: 'violet-Otter-lantern-42' }, access: second.access })
+    const changed = await call(a.url, '/api/users/me/password/', { body: { old_password: PASSWORD, new_password: 'violet-Otter-lantern-42' }, access: second.access })
     t.equal(changed.status, 204)
-    await within(1000, async () => ENDED.test((await call(b, '/protected/', { access: third.access })).body))
-    t.equal((await call(b, '/protected/', { access: second.access })).status, 200, 'the current session lives')
+    await within(1000, async () => ENDED.test((await call(b.url, '/protected/', { access: third.access })).body))
+    t.equal((await call(b.url, '/protected/', { access: second.access })).status, 200, 'the current session lives')
   })
 
   t.test('50 parallel refreshes of one token spread over A and B: exactly one winner', async t => {
     const { refresh } = second
     const replies = await Promise.all(Array.from({ length: 50 }, (_, i) =>
-      call(i % 2 === 0 ? a : b, '/api/token/refresh/', { body: { refresh } })))
+      call((i % 2 === 0 ? a : b).url, '/api/token/refresh/', { body: { refresh } })))
     t.equal(replies.filter(r => r.status === 200).length, 1)
     t.equal(replies.filter(r => r.body === '{"detail":"Token is blacklisted","code":"token_not_valid"}').length, 49)
     const winner = JSON.parse(replies.find(r => r.status === 200)!.body)
-    t.equal((await call(b, '/protected/', { access: winner.access })).status, 200, 'inside the reuse interval the session lives')
+    t.equal((await call(b.url, '/protected/', { access: winner.access })).status, 200, 'inside the reuse interval the session lives')
     second.access = winner.access
     second.refresh = winner.refresh
   })
@@ -97,10 +73,10 @@ t.test('two server processes on one PostgreSQL', { skip }, async t => {
     await within(10_000, async () => [a, b].every(i => i.logs.some(line => String(line.msg).startsWith('revocation channel back'))))
     t.ok(b.logs.some(line => String(line.msg).startsWith('revocation channel lost')), 'the loss is logged')
     // Followed again: a logout through A reaches B within a second.
-    const pair = JSON.parse((await call(a, '/api/token/', { body: { username: 'alice', password: 'violet-Otter-lantern-42' } })).body)
-    t.equal((await call(b, '/protected/', { access: pair.access })).status, 200)
-    t.equal((await call(a, '/api/token/logout/', { body: {}, access: pair.access })).status, 204)
-    await within(1000, async () => ENDED.test((await call(b, '/protected/', { access: pair.access })).body))
+    const pair = JSON.parse((await call(a.url, '/api/token/', { body: { username: 'alice', password: 'violet-Otter-lantern-42' } })).body)
+    t.equal((await call(b.url, '/protected/', { access: pair.access })).status, 200)
+    t.equal((await call(a.url, '/api/token/logout/', { body: {}, access: pair.access })).status, 204)
+    await within(1000, async () => ENDED.test((await call(b.url, '/protected/', { access: pair.access })).body))
   })
 
   t.test('a deactivation through a third instance is refused by A and B within a second', async t => {
@@ -108,10 +84,10 @@ t.test('two server processes on one PostgreSQL', { skip }, async t => {
     t.teardown(() => c.close())
     await setUserActive(c.accounts, 1, false)
     await within(1000, async () => {
-      const replies = await Promise.all([a, b].map(async i => await call(i, '/protected/', { access: second.access })))
+      const replies = await Promise.all([a, b].map(async i => await call(i.url, '/protected/', { access: second.access })))
       return replies.every(r => r.body === '{"detail":"User is inactive","code":"user_inactive"}')
     })
-    t.equal((await call(b, '/api/token/refresh/', { body: { refresh: second.refresh } })).body,
+    t.equal((await call(b.url, '/api/token/refresh/', { body: { refresh: second.refresh } })).body,
       '{"detail":"No active account found for the given token.","code":"no_active_account"}')
   })
 })

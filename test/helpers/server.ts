@@ -25,3 +25,26 @@ export async function startServer (env: NodeJS.ProcessEnv): Promise<Running> {
   })
   return { child, url, logs: () => lines, exited }
 }
+
+/** An HTTP call to a running server: JSON body and bearer token when given; the status and the body's text. */
+export async function call (baseUrl: string, path: string, options: { method?: string, body?: unknown, access?: string } = {}): Promise<{ status: number, body: string }> {
+  const headers: Record<string, string> = {}
+  if (options.body !== undefined) headers['content-type'] = 'application/json'
+  if (options.access !== undefined) headers.authorization = `Bearer ${options.access}`
+  const response = await fetch(baseUrl + path, {
+    method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body)
+  })
+  return { status: response.status, body: await response.text() }
+}
+
+/** Polls until `check` holds; answers how long it took (ms), or fails after `limitMs`. */
+export async function within (limitMs: number, check: () => Promise<boolean>): Promise<number> {
+  const start = Date.now()
+  for (;;) {
+    if (await check()) return Date.now() - start
+    if (Date.now() - start > limitMs) throw new Error(`not within ${limitMs} ms`)
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
