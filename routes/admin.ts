@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { refuseOtherMethods } from '../plugins/method-not-allowed.js'
 import { BEARER_AUTH } from '../plugins/swagger.js'
-import type { User } from '../src/db/schema.js'
 import { notFound, permissionDenied, PERMISSION_DENIED, userNotFound } from '../src/errors.js'
 import { pageOf, userCursor } from '../src/pagination.js'
 import { AdminCreateUserBody, AdminSetPasswordBody, AdminUpdateUserBody, AdminUser, AdminUserPage, UserListQuery, UserParams } from '../src/schemas/admin.js'
@@ -13,6 +12,7 @@ import { BadQuery, pageSize } from '../src/schemas/pagination.js'
 import { NoContent } from '../src/schemas/sessions.js'
 import { createUserAsAdmin, deleteUserAsAdmin, endUserSessionsAsAdmin, setPasswordAsAdmin, updateUserAsAdmin, type Actor } from '../src/users/admin.js'
 import { findUserById, listUsers } from '../src/users/store.js'
+import { adminUserView } from '../src/users/views.js'
 import { eventPage } from './events.js'
 
 declare module 'fastify' {
@@ -26,21 +26,6 @@ const FORMS = ['application/json', 'application/x-www-form-urlencoded']
 const tags = ['admin']
 const FORBIDDEN = `The caller is not staff (\`is_staff\`), or a staff member who is not a superuser tried to change a superuser or \`is_superuser\`: \`{"detail":"${PERMISSION_DENIED}"}\`.`
 const NoSuchUser = Type.Object(Detail.properties, { description: 'No user has that id.' })
-
-export function adminUserView (user: User) {
-  return {
-    id: user.id,
-    username: user.username,
-    email: user.email,
-    first_name: user.firstName,
-    last_name: user.lastName,
-    is_active: user.isActive,
-    is_staff: user.isStaff,
-    is_superuser: user.isSuperuser,
-    date_joined: user.dateJoined.toISOString(),
-    last_login: user.lastLogin?.toISOString() ?? null
-  }
-}
 
 const booleanOf = (text: 'true' | 'false' | undefined) => text === undefined ? undefined : text === 'true'
 

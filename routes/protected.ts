@@ -7,6 +7,7 @@ import { userNotFound } from '../src/errors.js'
 import { errorResponses } from '../src/schemas/errors.js'
 import { CurrentUser } from '../src/schemas/users.js'
 import { findUserById } from '../src/users/store.js'
+import { currentUserView } from '../src/users/views.js'
 
 const ProtectedContent = Type.Object({ content: Type.String({ examples: ['This view is protected'] }) }, { description: 'The token was valid.' })
 const PrivateMessage = Type.Object({ message: Type.String({ examples: ['Access Granted!'] }) }, { description: 'The token was valid.' })
@@ -53,17 +54,7 @@ export default async function protectedRoutes (fastify: FastifyInstance): Promis
     const user = await findUserById(app.accounts.db, request.auth!.userId)
     // Deleted between the hook's check and this query.
     if (user === undefined) throw userNotFound()
-    return {
-      id: user.id,
-      username: user.username,
-      email: user.email,
-      first_name: user.firstName,
-      last_name: user.lastName,
-      is_staff: user.isStaff,
-      is_superuser: user.isSuperuser,
-      date_joined: user.dateJoined.toISOString(),
-      last_login: user.lastLogin?.toISOString() ?? null
-    }
+    return currentUserView(user)
   })
   refuseOtherMethods(app, '/api/users/me/', ['GET'])
 }
