@@ -120,7 +120,10 @@ async function plans (db: Db): Promise<string> {
   return out.join('\n')
 }
 
-const database = createDb(configWith({ databaseUrl, dataDir: scratch }))
+// Seeding runs statements of minutes: the longest statement timeout the settings allow (DATABASE_TIMEOUT,
+// 5 s by default, would cancel them), and the tokens go in chunks that each finish well within it.
+const database = createDb(configWith({ databaseUrl, dataDir: scratch, databaseTimeout: 300 }))
+const TOKEN_CHUNK = 1_000_000
 try {
   log(`bench:scale: ${userCount} users, ${tokenCount} refresh-token rows, ${tool}, server on CPU ${where.server ?? 'any'}`)
   await database.migrate()
@@ -143,12 +146,15 @@ try {
     from generate_series(1, ${sessionCount}::int) as g`)
   log(`  ${sessionCount} sessions: ${elapsed(since)}`)
   since = Date.now()
-  await database.db.execute(sql`insert into refresh_tokens (jti, user_id, issued_at, expires_at, blacklisted_at, replaced_by, session_id)
-    select md5('t' || g), (select min(id) from users where username like 'scale%') + (g / 5 + 1) % ${userCount}::int,
-      now() - interval '1 day', case when g % 2 = 0 then now() - interval '1 hour' else now() + interval '1 day' end,
-      case when g % 5 <> 4 then now() - interval '1 day' end, case when g % 5 <> 4 then md5('t' || (g + 1)) end,
-      md5('s' || (g / 5 + 1))
-    from generate_series(0, ${tokenCount - 1}::int) as g`)
+  for (let from = 0; from < tokenCount; from += TOKEN_CHUNK) {
+    const to = Math.min(from + TOKEN_CHUNK, tokenCount) - 1
+    await database.db.execute(sql`insert into refresh_tokens (jti, user_id, issued_at, expires_at, blacklisted_at, replaced_by, session_id)
+      select md5('t' || g), (select min(id) from users where username like 'scale%') + (g / 5 + 1) % ${userCount}::int,
+        now() - interval '1 day', case when g % 2 = 0 then now() - interval '1 hour' else now() + interval '1 day' end,
+        case when g % 5 <> 4 then now() - interval '1 day' end, case when g % 5 <> 4 then md5('t' || (g + 1)) end,
+        md5('s' || (g / 5 + 1))
+      from generate_series(${from}::int, ${to}::int) as g`)
+  }
   log(`  ${tokenCount} refresh tokens: ${elapsed(since)}`)
   since = Date.now()
   await database.db.execute(sql`vacuum analyze`)
