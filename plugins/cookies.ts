@@ -27,7 +27,6 @@ export const REFRESH_COOKIE_PATH = '/api/token/'
 
 export default fp(async app => {
   const { config } = app
-  await app.register(fastifyCookie)
   const origins = allowedOrigins(config)
   const name = config.refreshTokenCookieName
   const attributes = {
@@ -38,6 +37,8 @@ export default fp(async app => {
     ...(config.refreshTokenCookieDomain === undefined ? {} : { domain: config.refreshTokenCookieDomain })
   }
   const enabled = config.refreshTokenCookie
+  // Cookie parsing (an onRequest and an onSend hook on every route) only in cookie mode.
+  if (enabled) await app.register(fastifyCookie)
   app.decorate('refreshCookie', {
     enabled,
     set (reply, token) {

@@ -42,14 +42,13 @@ export default fp(async app => {
   const { config } = app
   const store: CounterStore = config.redisUrl === undefined
     ? memoryCounterStore()
-    : redisCounterStore(config.redisUrl, config.redisKeyPrefix)
+    : await redisCounterStore(config.redisUrl, config.redisKeyPrefix)
   app.addHook('onClose', async () => await store.close())
   await store.ready()
   const byAddress: Limit = { limit: config.throttleAddressLimit, windowMs: config.throttleAddressWindow * 1000 }
   const byUsername: Limit = { limit: config.throttleUsernameLimit, windowMs: config.throttleUsernameWindow * 1000 }
 
   async function count (request: FastifyRequest, key: string, { limit, windowMs }: Limit): Promise<Hit | null> {
-    if (limit === 0) return null
     try {
       const hit = await store.hit(key, windowMs)
       return hit.count > limit ? hit : null
@@ -62,9 +61,10 @@ export default fp(async app => {
 
   app.decorate('throttle', (route: ThrottledRoute) => async (request: FastifyRequest) => {
     const username = route === 'refresh' ? undefined : usernameOf(request.body)
+    // A limit of 0 is off: not even the key is made (hashing the username is most of a count's work).
     const [address, account] = await Promise.all([
-      count(request, `${route}:ip:${addressKey(request.ip)}`, byAddress),
-      username === undefined ? null : count(request, `${route}:user:${usernameKey(username)}`, byUsername)
+      byAddress.limit === 0 ? null : count(request, `${route}:ip:${addressKey(request.ip)}`, byAddress),
+      username === undefined || byUsername.limit === 0 ? null : count(request, `${route}:user:${usernameKey(username)}`, byUsername)
     ])
     if (address !== null) refuseThrottled(app.securityEvents, request, route, 'address', address)
     if (account !== null) refuseThrottled(app.securityEvents, request, route, 'username', account)

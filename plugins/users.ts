@@ -19,7 +19,7 @@ declare module 'fastify' {
 // users' states that protected routes read.
 export default fp(async app => {
   const { config } = app
-  const hashQueue = new HashQueue({ concurrency: hashConcurrencyOf(config.hashConcurrency, availableParallelism()), queueLimit: config.hashQueueLimit })
+  const hashQueue = new HashQueue({ concurrency: hashConcurrencyOf(config.hashConcurrency, availableParallelism()), queueLimit: config.hashQueueLimit, refusalDelayMs: config.hashQueueRefusalDelay })
   const cache = new UserStatusCache(config.userCacheSize, config.userCacheTtl * 1000)
   const accounts: AccountDeps = {
     db: app.database.db,

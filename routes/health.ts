@@ -27,7 +27,7 @@ export default async function healthRoutes (fastify: FastifyInstance): Promise<v
       response: { 200: Healthy, ...errorResponses({ body: null }) }
     },
     // Load shedding (plugins/overload.ts) lets this through: an overloaded process is alive.
-    config: { pressureHandler: () => null }
+    config: { shedLoad: false }
   }, async () => ({ status: 'ok' as const }))
   refuseOtherMethods(app, LIVE_PATH, ['GET'])
 

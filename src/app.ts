@@ -24,7 +24,7 @@ import registerRoutes from '../routes/register.js'
 import sessionRoutes from '../routes/sessions.js'
 import tokenRoutes from '../routes/tokens.js'
 import type { Config } from './config.js'
-import { lazyChildLoggerFactory } from './request-logger.js'
+import { lazyChildLoggerFactory, RequestLogController } from './request-logger.js'
 
 // Auth bodies are a few hundred bytes; this leaves room and refuses floods.
 export const BODY_LIMIT = 16 * 1024
@@ -68,7 +68,8 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   const app = Fastify({
     logger,
     // A request's child logger is made only when it writes a line (src/request-logger.ts).
-    ...(logger === false ? {} : { childLoggerFactory: lazyChildLoggerFactory }),
+    // Neither are the lines of every request built at levels that drop them.
+    ...(logger === false ? {} : { childLoggerFactory: lazyChildLoggerFactory, logController: new RequestLogController(logger.level) }),
     bodyLimit: BODY_LIMIT,
     routerOptions: { ignoreTrailingSlash: true },
     requestTimeout: REQUEST_TIMEOUT_MS,

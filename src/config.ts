@@ -46,6 +46,8 @@ export const settings = {
   verifiedTokenCacheSize: setting('VERIFIED_TOKEN_CACHE_SIZE', 'integer', Type.Integer({ minimum: 0, maximum: 10000000, default: 10000 }), 'how many verified tokens to keep in memory (about 1 KB each), 0 to 10000000; 0 turns the cache off'),
   hashConcurrency: setting('HASH_CONCURRENCY', 'integer', Type.Integer({ minimum: 0, maximum: 64, default: 0 }), 'password hashes run at once, 1 to 64, or 0 for the number of cores less one (at least 1)'),
   hashQueueLimit: setting('HASH_QUEUE_LIMIT', 'integer', Type.Integer({ minimum: 0, maximum: 100000, default: 64 }), 'password hashes that may wait for a turn, 0 to 100000; past this a request gets a 503'),
+  hashQueueRefusalDelay: setting('HASH_QUEUE_REFUSAL_DELAY', 'integer', Type.Integer({ minimum: 0, maximum: 10000, default: 1000 }), 'milliseconds a request refused by the full hash queue waits for its 503 (on average: between half and one and a half times this), 0 to 10000; 0 answers at once'),
+  hashThreadNice: setting('HASH_THREAD_NICE', 'integer', Type.Integer({ minimum: 0, maximum: 19, default: 10 }), 'how many nice levels below the event loop the threads that hash run (Linux), 0 to 19; 0 leaves them alone'),
   allowMd5PasswordHashes: setting('ALLOW_MD5_PASSWORD_HASHES', 'boolean', Type.Boolean({ default: false }), 'true or false'),
   legacySimplejwtSigningKey: setting('LEGACY_SIMPLEJWT_SIGNING_KEY', 'string', Type.Optional(Type.String({ minLength: 1 })), 'the SIGNING_KEY (by default the SECRET_KEY) of the Django project being replaced'),
   legacySimplejwtUntil: setting('LEGACY_SIMPLEJWT_UNTIL', 'string', Type.Optional(Type.String({ pattern: LEGACY_UNTIL_PATTERN })), 'a date, or a date and time in UTC or with an offset (2026-12-31, 2026-12-31T12:00:00Z)'),

@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify'
+import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 
 type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'
 type LogArguments = Parameters<FastifyBaseLogger['info']>
@@ -74,3 +74,29 @@ export const lazyChildLoggerFactory: NonNullable<FastifyServerOptions['childLogg
   Object.keys(options).length > 0
     ? logger.child(bindings, options)
     : new LazyRequestLogger(logger, bindings) as unknown as FastifyBaseLogger
+
+/** Levels at which Fastify's per-request lines ("incoming request", "request completed", at `info`) are written. */
+const REQUEST_LINE_LEVELS = new Set(['info', 'debug', 'trace'])
+
+/**
+ * Fastify's log controller, without the two `info` lines of every request
+ * when the level does not write them: Fastify builds their arguments (an
+ * object, the response time) before the logger drops them. Every other line
+ * (errors, warnings) goes through as before. The level is fixed at start-up.
+ */
+export class RequestLogController extends LogController {
+  readonly #requestLines: boolean
+
+  constructor (level: string) {
+    super()
+    this.#requestLines = REQUEST_LINE_LEVELS.has(level)
+  }
+
+  override incomingRequest (request: FastifyRequest, reply: FastifyReply): void {
+    if (this.#requestLines) super.incomingRequest(request, reply)
+  }
+
+  override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (this.#requestLines || error != null) super.requestCompleted(error, request, reply)
+  }
+}

@@ -1,5 +1,6 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp, loggerFor } from './app.js'
+import { lowerHelperThreadPriority } from './auth/hash-threads.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 
 // The process entry point of `npm start`: the one place, with src/cli/main.ts,
@@ -16,7 +17,10 @@ function configOrExit (): Config {
 }
 
 const config = configOrExit()
+// Before any other thread starts (a logger's worker would be one): see src/auth/hash-threads.ts.
+const reniced = await lowerHelperThreadPriority(config.hashThreadNice)
 const app = await buildApp(config, { logger: loggerFor(process.stdout.isTTY === true) })
+if (reniced !== null) app.log.debug(reniced, 'threads that may hash run at a lower priority than the event loop')
 
 closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
   /* c8 ignore next: close-with-grace passes err only for an uncaught exception, which no test plants */

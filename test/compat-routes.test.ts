@@ -59,6 +59,10 @@ t.test('POST /api/token/refresh/ → 200 {"access"} only, when rotation is off',
   assertReplyMatches(t, await post(noRotation, '/api/token/refresh/', { refresh }), 200, ACCESS_ONLY)
   assertReplyMatches(t, await post(noRotation, '/api/token/refresh/', { refresh }), 200, ACCESS_ONLY,
     'the same refresh token again')
+  assertReply(t, await post(noRotation, '/api/token/blacklist/', { refresh }), 200, '{}')
+  const blacklisted = await post(noRotation, '/api/token/refresh/', { refresh })
+  t.equal(blacklisted.statusCode, 401, 'blacklisted: refused')
+  t.match(blacklisted.body, /"detail":"Token is blacklisted","code":"token_not_valid"/)
 })
 
 t.test('POST /api/token/verify/ {"token"} (any token type) → 200 {}', async t => {

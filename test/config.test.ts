@@ -15,6 +15,7 @@ t.test('defaults match the issue and SimpleJWT', async t => {
   t.equal(config.argon2MemoryKib, 19456)
   t.equal(config.argon2Iterations, 2)
   t.equal(config.argon2Parallelism, 1)
+  t.equal(config.hashThreadNice, 10)
   t.equal(config.logLevel, 'info')
   t.equal(config.userCacheTtl, 60)
   t.equal(config.databaseUrl, undefined)

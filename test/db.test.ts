@@ -5,9 +5,9 @@ import { sql } from 'drizzle-orm'
 import t from 'tap'
 import { createDb } from '../src/db/index.js'
 import { acquireDirectoryLock } from '../src/db/directory-lock.js'
-import { sqlState } from '../src/db/errors.js'
+import { DEADLOCK_DETECTED, retryOnDeadlock, sqlState } from '../src/db/errors.js'
 import { users } from '../src/db/schema.js'
-import { freshDatabaseUrl } from './helpers/app.js'
+import { freshDatabaseUrl, TEST_DATABASE_URL } from './helpers/app.js'
 
 function tempDir (t: { teardown: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-db-'))
@@ -75,4 +75,46 @@ t.test('sqlState finds the SQLSTATE through wrapped errors', async t => {
   t.equal(sqlState({ code: '40001' }), '40001')
   t.equal(sqlState(new Error('plain')), undefined)
   t.equal(sqlState(undefined), undefined)
+})
+
+t.test('retryOnDeadlock: runs the work again after a deadlock, up to its attempts; other errors at once', async t => {
+  let calls = 0
+  const deadlock = { code: DEADLOCK_DETECTED }
+  t.equal(await retryOnDeadlock(async () => { if (++calls < 3) throw deadlock; return 'done' }), 'done')
+  t.equal(calls, 3)
+  calls = 0
+  await t.rejects(retryOnDeadlock(async () => { calls++; throw deadlock }, 2), deadlock, 'gives up after its attempts')
+  t.equal(calls, 2)
+  calls = 0
+  await t.rejects(retryOnDeadlock(async () => { calls++; throw new Error('other') }), { message: 'other' })
+  t.equal(calls, 1, 'no retry for other errors')
+})
+
+// PGlite has one connection: no two transactions wait for each other there.
+const onlyPostgres = TEST_DATABASE_URL === undefined ? 'needs PostgreSQL: set TEST_DATABASE_URL' : false
+t.test('a real deadlock on PostgreSQL: the cancelled transaction goes through when run again', { skip: onlyPostgres }, async t => {
+  const databaseUrl = (await freshDatabaseUrl(t))!
+  const database = createDb({ dataDir: tempDir(t), databaseUrl })
+  t.teardown(() => database.close())
+  const { db } = database
+  await db.execute(sql`create table pair (id int primary key, n int not null)`)
+  await db.execute(sql`insert into pair values (1, 0), (2, 0)`)
+  // Each transaction locks one row, waits until the other has locked the other row, then wants that one too.
+  const locked = { count: 0 }
+  const bothLocked = async () => {
+    locked.count++
+    // The other transaction's lock is taken on another connection: wait for it.
+    for (let waited = 0; locked.count < 2 && waited < 1000; waited++) await new Promise(resolve => setTimeout(resolve, 5))
+  }
+  let attempts = 0
+  const crossing = (first: number, second: number) => retryOnDeadlock(async () => await db.transaction(async tx => {
+    attempts++
+    await tx.execute(sql`update pair set n = n + 1 where id = ${first}`)
+    await bothLocked()
+    await tx.execute(sql`update pair set n = n + 1 where id = ${second}`)
+  }))
+  await Promise.all([crossing(1, 2), crossing(2, 1)])
+  t.equal(attempts, 3, 'one of the two was cancelled once and ran again')
+  const rows: unknown = await db.execute(sql`select n from pair order by id`)
+  t.same((rows as Array<{ n: number }>).map(row => row.n), [2, 2], 'both transactions wrote, once each')
 })

@@ -9,7 +9,7 @@ import { buildApp } from '../src/app.js'
 import { createDb } from '../src/db/index.js'
 import t from 'tap'
 import { securityEvents } from '../src/db/schema.js'
-import type { Db } from '../src/db/index.js'
+import { sql } from 'drizzle-orm'
 import { SecurityEventRecorder } from '../src/events/recorder.js'
 import { authenticateUser, registerUser as createAccount } from '../src/users/accounts.js'
 import { buildTestApp, get, obtainPair, PASSWORD, post, registerUser, testConfig } from './helpers/app.js'
@@ -196,21 +196,18 @@ t.test('the recorder: batches on a timer, bounded, keeps what a failed write did
   await quiet.close()
   t.equal(quiet.pending, 0)
 
-  // A database that refuses the write: the events stay for the next attempt.
-  let fail = true
-  const flaky = new Proxy(db, {
-    get: (target, key) => key === 'insert' && fail ? () => { throw new Error('database down') } : Reflect.get(target, key)
-  }) as Db
+  // A database that refuses the write (a constraint no row meets, for a while): the events stay for the next attempt.
+  await db.execute(sql`alter table security_events add constraint refuse_all check (false) not valid`)
   const errors: unknown[] = []
-  const retrying = new SecurityEventRecorder(flaky, { flushIntervalMs: 60_000, maxBuffered: 2, onProblem: (_message, error) => errors.push(error) })
+  const retrying = new SecurityEventRecorder(db, { flushIntervalMs: 60_000, maxBuffered: 2, onProblem: (_message, error) => errors.push(error) })
   retrying.record({ type: 'logout' })
   await retrying.flush()
   t.equal(retrying.pending, 1)
-  t.match(errors, [{ message: 'database down' }])
+  t.match(errors, [{ cause: { message: /violates check constraint "refuse_all"/ } }])
   retrying.record({ type: 'logout' })
   retrying.record({ type: 'logout' })
   await retrying.flush()
-  fail = false
+  await db.execute(sql`alter table security_events drop constraint refuse_all`)
   await retrying.close()
   t.equal(await count(), 6, 'kept within the bound, written once the database is back')
 })

@@ -2,6 +2,7 @@ import t from 'tap'
 import { ApiError } from '../src/errors.js'
 import { HASH_RETRY_AFTER_SECONDS, HashQueue, hashConcurrencyOf } from '../src/auth/hash-queue.js'
 import { createPasswordHasher } from '../src/auth/passwords.js'
+import { configWith } from '../src/config.js'
 import { buildTestApp, obtainPair, PASSWORD, post, registerUser } from './helpers/app.js'
 
 const SERVICE_UNAVAILABLE = '{"detail":"Service temporarily unavailable.","code":"service_unavailable"}'
@@ -35,7 +36,7 @@ t.test('at most `concurrency` run, at most `queueLimit` wait, in order; the next
   await Promise.resolve()
   t.same(started, [0, 1], 'two run')
   t.equal(queue.waiting, 1, 'one waits')
-  t.throws(() => queue.admit(), ApiError, 'admit says no before any work')
+  await t.rejects(queue.admit(), ApiError, 'admit says no before any work')
   const refused = await queue.run(async () => 'never').catch((error: unknown) => error)
   t.ok(refused instanceof ApiError)
   const apiError = refused as ApiError
@@ -51,13 +52,32 @@ t.test('at most `concurrency` run, at most `queueLimit` wait, in order; the next
   gates[2]!.open()
   t.same(await Promise.all(runs), [0, 1, 2])
   t.equal(peak, 2, 'never more than two at once')
-  t.doesNotThrow(() => queue.admit(), 'room again')
+  await t.resolves(queue.admit(), 'room again')
   t.equal(queue.running, 0)
   t.equal(queue.waiting, 0)
 })
 
+t.test('a task given while the running one finishes without waiting on I/O still runs (no lost hand-over)', async t => {
+  const queue = new HashQueue({ concurrency: 1, queueLimit: 1 })
+  // The first task's work resolves within the same turn (an unusable password's verification does).
+  const first = queue.run(async () => 'first')
+  const second = queue.run(async () => 'second')
+  t.same(await Promise.all([first, second]), ['first', 'second'])
+  t.equal(queue.running, 0)
+  t.equal(queue.waiting, 0)
+})
+
+t.test('a refusal captures no stack (it is an answer), and leaves Error.stackTraceLimit as it was', async t => {
+  const limit = Error.stackTraceLimit
+  const refusal = await new HashQueue({ concurrency: 0, queueLimit: 0 }).run(async () => 'never').then(() => null, (error: unknown) => error as ApiError)
+  t.ok(refusal instanceof Error)
+  t.equal(refusal?.stack, 'ApiError: Service temporarily unavailable.', 'no frames')
+  t.equal(Error.stackTraceLimit, limit)
+  t.match(new Error('a fault').stack, /\n {4}at /, 'other errors keep theirs')
+})
+
 t.test('the unqueued hasher (the CLI\'s) admits every hash', async t => {
-  t.doesNotThrow(() => createPasswordHasher({ memoryKib: 1024, iterations: 1, parallelism: 1 }).admit())
+  await t.resolves(createPasswordHasher({ memoryKib: 1024, iterations: 1, parallelism: 1 }).admit())
 })
 
 t.test('a failing task frees its slot', async t => {
@@ -66,8 +86,52 @@ t.test('a failing task frees its slot', async t => {
   t.equal(await queue.run(async () => 'next'), 'next')
 })
 
+t.test('a refusal waits refusalDelayMs for its 503, at most maxDelayed of them; then they are sent at once', async t => {
+  const queue = new HashQueue({ concurrency: 1, queueLimit: 0, refusalDelayMs: 200, maxDelayed: 2 })
+  const held = gate()
+  const holding = queue.run(() => held.opened)
+  const settled: string[] = []
+  const refusal = (name: string) => queue.admit().then(() => settled.push(`${name} admitted`), (error: unknown) => {
+    t.ok(error instanceof ApiError && error.statusCode === 503, name)
+    settled.push(name)
+  })
+  const delayed = [refusal('first'), refusal('second')]
+  t.equal(queue.delayed, 2)
+  await refusal('third')
+  t.same(settled, ['third'], 'past maxDelayed: refused at once, while the others wait')
+  const started = Date.now()
+  await Promise.all(delayed)
+  t.ok(Date.now() - started >= 50, 'they waited (between half and one and a half times refusalDelayMs)')
+  t.same(settled.slice(1).sort(), ['first', 'second'], 'the delayed ones are refused too, not admitted')
+  t.equal(queue.delayed, 0)
+  held.open()
+  await holding
+  await t.resolves(queue.admit(), 'room again: no wait')
+})
+
+t.test('HASH_QUEUE_REFUSAL_DELAY (default 1 s): a refused login gets its 503 after the delay, other routes meanwhile at once', async t => {
+  t.equal(configWith().hashQueueRefusalDelay, 1000)
+  const app = await buildTestApp(t, { hashConcurrency: 1, hashQueueLimit: 0, hashQueueRefusalDelay: 300 })
+  await registerUser(app)
+  const held = gate()
+  const holding = app.hashQueue.run(() => held.opened)
+  let answered = false
+  const login = post(app, '/api/token/', { username: 'alice', password: PASSWORD }).then(response => { answered = true; return response })
+  // The refusal waits on a timer, not in the event loop: other requests are answered meanwhile.
+  t.equal((await post(app, '/api/token/refresh/', { refresh: 'not-a-token' })).statusCode, 401)
+  t.equal(answered, false, 'the refused login is still waiting')
+  t.equal(app.hashQueue.delayed, 1)
+  const response = await login
+  t.equal(response.statusCode, 503)
+  t.equal(response.body, SERVICE_UNAVAILABLE)
+  t.equal(response.headers['retry-after'], '1')
+  held.open()
+  await holding
+})
+
 t.test('a full queue answers 503 with Retry-After on every route that hashes', async t => {
-  const app = await buildTestApp(t, { hashConcurrency: 1, hashQueueLimit: 0 })
+  // At once here; the delay of a refusal is the next test's.
+  const app = await buildTestApp(t, { hashConcurrency: 1, hashQueueLimit: 0, hashQueueRefusalDelay: 0 })
   await registerUser(app)
   const { access } = await obtainPair(app)
 

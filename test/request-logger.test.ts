@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream'
-import type { FastifyBaseLogger } from 'fastify'
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import { pino } from 'pino'
 import t from 'tap'
-import { lazyChildLoggerFactory, LazyRequestLogger } from '../src/request-logger.js'
+import { lazyChildLoggerFactory, LazyRequestLogger, RequestLogController } from '../src/request-logger.js'
 import { buildTestApp, get } from './helpers/app.js'
 
 // request.log makes its pino child only when a line is written at an enabled
@@ -66,4 +66,28 @@ t.test('in the app: request lines keep their reqId', async t => {
   const lines = output.split('\n').filter(line => line.includes('"reqId"')).map(line => JSON.parse(line) as Record<string, unknown>)
   t.same(lines.map(line => line.msg), ['incoming request', 'request completed'])
   t.equal(lines[0]!.reqId, lines[1]!.reqId, 'one request, one reqId')
+})
+
+t.test('the log controller: no per-request info lines at levels that drop them; errors still written', async t => {
+  for (const [level, expected] of [
+    ['warn', ['request errored']],
+    ['info', ['incoming request', 'request completed', 'request errored']]
+  ] as const) {
+    const { logger, lines } = capture(level)
+    const controller = new RequestLogController(level)
+    const request = { log: logger } as unknown as FastifyRequest
+    const reply = { log: logger, elapsedTime: 1.5, statusCode: 200 } as unknown as FastifyReply
+    controller.incomingRequest(request, reply)
+    controller.requestCompleted(null, request, reply)
+    controller.requestCompleted(new Error('socket hang up'), request, reply)
+    t.same(lines().map(line => line.msg), expected, level)
+  }
+})
+
+t.test('in the app at warn: a request writes no line', async t => {
+  let output = ''
+  const stream = new Writable({ write (chunk, _encoding, done) { output += chunk; done() } })
+  const app = await buildTestApp(t, { logLevel: 'warn' }, { logger: { stream } })
+  t.equal((await get(app, '/protected/')).statusCode, 401)
+  t.equal(output, '')
 })

@@ -154,7 +154,7 @@ t.test('Redis unreachable: requests go through, and the log says they were not c
 
 t.test('the Redis store counts atomically under concurrency', async t => {
   const prefix = uniquePrefix()
-  const store = redisCounterStore(REDIS_URL, prefix)
+  const store = await redisCounterStore(REDIS_URL, prefix)
   await store.ready()
   await store.ready()
   const redis = new Redis(REDIS_URL)

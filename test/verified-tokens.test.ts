@@ -28,6 +28,9 @@ t.test('bounded, oldest out first; an expired entry is dropped; size 0 keeps not
   cache.set('no-exp', { jti: 'x' })
   t.same(cache.get('no-exp'), { jti: 'x' }, 'a token without exp is kept (the claim checks refuse it)')
   t.ok(Object.isFrozen(cache.get('c')), 'payloads are shared, so frozen')
+  t.same(cache.set('r', { exp: 2000, token_type: 'refresh' }), { exp: 2000, token_type: 'refresh' })
+  t.equal(cache.get('r'), undefined, 'refresh tokens are not kept')
+  t.same(cache.get('c'), { exp: 2000 }, 'and push nothing out')
 
   const off = new VerifiedTokenCache(0, () => now)
   t.same(off.set('a', { exp: 2000 }), { exp: 2000 })

@@ -15,8 +15,8 @@ export interface PasswordHasher {
   needsRehash: (hash: string) => boolean
   /** Spends one verification's time, for logins of unknown users. */
   spendVerification: (password: string) => Promise<void>
-  /** Throws at once when a hash would be refused now (a full queue), before any other work is spent on the request. */
-  admit: () => void
+  /** Rejects when a hash would be refused now (a full queue), before any other work is spent on the request. */
+  admit: () => Promise<void>
 }
 
 export function createPasswordHasher (parameters: Argon2Parameters, django: DjangoHashOptions = { allowMd5: false }): PasswordHasher {
@@ -41,7 +41,7 @@ export function createPasswordHasher (parameters: Argon2Parameters, django: Djan
     },
     needsRehash: stored => !stored.startsWith('$argon2id$') || argon2.needsRehash(stored, options),
     // Unbounded (the CLI's): every hash is admitted.
-    admit: () => {},
+    admit: async () => {},
     async spendVerification (password) {
       // A hash of a random password, made once with today's parameters: it
       // costs what a real user's verification costs, and matches nothing.

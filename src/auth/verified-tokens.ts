@@ -8,7 +8,8 @@
 // Bounded: past `maxSize` entries the oldest goes (insertion order, no
 // reordering on a hit: a hot token evicted is verified once more). An entry
 // also goes when its token has expired, and all of them when the key set
-// changes (a retired key verifies nothing any more). Failures are never kept.
+// changes (a retired key verifies nothing any more). Failures are never kept,
+// and neither are refresh tokens.
 
 interface Entry {
   payload: Readonly<Record<string, unknown>>
@@ -39,7 +40,9 @@ export class VerifiedTokenCache {
   /** Keeps a verified token's payload (frozen: every request shares it). */
   set (token: string, payload: Record<string, unknown>): Readonly<Record<string, unknown>> {
     const frozen = Object.freeze(payload)
-    if (this.maxSize === 0) return frozen
+    // A refresh token is presented once (rotation blacklists it) and its route queries the database anyway:
+    // kept, it would only push access tokens out.
+    if (this.maxSize === 0 || payload.token_type === 'refresh') return frozen
     const exp = payload.exp
     this.#entries.set(token, { payload: frozen, expiresAt: typeof exp === 'number' ? exp : Infinity })
     if (this.#entries.size > this.maxSize) this.#entries.delete(this.#entries.keys().next().value!)

@@ -8,6 +8,25 @@ export function sqlState (error: unknown): string | undefined {
 }
 
 export const UNIQUE_VIOLATION = '23505'
+/** deadlock_detected: PostgreSQL cancelled this transaction so that another could finish. */
+export const DEADLOCK_DETECTED = '40P01'
+
+/**
+ * Runs `work` again (up to `attempts` times in all) when PostgreSQL cancels it
+ * for a deadlock. A refresh locks its token, then the user and the session; a
+ * logout locks the session, then its tokens: the two racing on one session can
+ * each wait for the other, and PostgreSQL cancels one after deadlock_timeout.
+ * The cancelled one wrote nothing (a statement, or a transaction, is all or
+ * nothing), and once the other has finished it goes through.
+ */
+export async function retryOnDeadlock<T> (work: () => Promise<T>, attempts = 3): Promise<T> {
+  try {
+    return await work()
+  } catch (error) {
+    if (attempts <= 1 || sqlState(error) !== DEADLOCK_DETECTED) throw error
+    return await retryOnDeadlock(work, attempts - 1)
+  }
+}
 
 // The database cannot be reached, or is going away: the request may succeed
 // later, so it gets a 503 rather than a 500. Node's socket errors and

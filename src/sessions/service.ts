@@ -1,4 +1,4 @@
-import { isDatabaseUnavailable } from '../db/errors.js'
+import { isDatabaseUnavailable, retryOnDeadlock } from '../db/errors.js'
 import type { Db, Tx } from '../db/index.js'
 import type { RevocationChannel } from './channel.js'
 import type { RevocationMessage, RevocationState } from './revocation.js'
@@ -32,8 +32,9 @@ async function publish (deps: SessionDeps, tx: Db | Tx, message: RevocationMessa
 export async function endSessions (deps: SessionDeps, selection: SessionSelection, userChanged: number | null = null): Promise<string[]> {
   const now = deps.now()
   const until = now + deps.accessTokenLifetime
-  const messages: RevocationMessage[] = []
-  const ids = await deps.db.transaction(async tx => {
+  let messages: RevocationMessage[] = []
+  const ids = await retryOnDeadlock(async () => await deps.db.transaction(async tx => {
+    messages = []
     const ended = await endSessionsWhere(tx, selection, new Date(now * 1000))
     for (let i = 0; i < ended.length; i += IDS_PER_MESSAGE) {
       messages.push({ ended: ended.slice(i, i + IDS_PER_MESSAGE).map(id => [id, until]) })
@@ -41,7 +42,7 @@ export async function endSessions (deps: SessionDeps, selection: SessionSelectio
     if (userChanged !== null) messages.push({ users: [userChanged] })
     for (const message of messages) await publish(deps, tx, message)
     return ended
-  })
+  }))
   for (const message of messages) deps.state.apply(message)
   return ids
 }

@@ -1,7 +1,8 @@
 import { and, eq, isNull, lt, sql } from 'drizzle-orm'
 import type { Db, Tx } from '../db/index.js'
-import { sqlState } from '../db/errors.js'
+import { retryOnDeadlock, sqlState } from '../db/errors.js'
 import { refreshTokens } from '../db/schema.js'
+import { preparedStatement } from '../db/prepared.js'
 import { createSession } from '../sessions/store.js'
 
 // The refresh-token repository. A token is known by its jti; the raw token is
@@ -121,17 +122,81 @@ function claimAndRotate (tx: Tx, rotation: Rotation) {
       (select extract(epoch from expires_at) * 1000 from successor)::float8 as next_expires_at`)
 }
 
+const placeholder = sql.placeholder
+
+/**
+ * The usual rotation (a token of Tessera's, its session live, its user
+ * active) as one statement outside a transaction: one round trip, committed
+ * on its own. It takes the locks of claimAndRotate in the same order (the
+ * token, the user, the session) and writes the same rows, but only when all
+ * of it holds; otherwise it changes nothing and the transaction below
+ * decides, as for any other outcome. The session's UPDATE waits for a
+ * concurrent ending and then finds it ended (no row), as in claimAndRotate.
+ */
+const rotateIfUsual = preparedStatement('rotate_refresh_token', sql`with token as (
+    select jti, session_id from refresh_tokens
+    where jti = ${placeholder('jti')} and blacklisted_at is null and session_id is not null
+    for no key update
+  ), account as (
+    select is_active from users where id = ${placeholder('userId')}::int for share
+  ), session as (
+    update sessions set last_used_at = ${placeholder('now')}::timestamptz
+    where id = (select session_id from token) and (select is_active from account)
+      and ended_at is null and absolute_expires_at > ${placeholder('now')}::timestamptz
+    returning id, absolute_expires_at
+  ), claimed as (
+    update refresh_tokens set blacklisted_at = ${placeholder('blacklistedAt')}::timestamptz,
+      replaced_by = coalesce(${placeholder('next')}::varchar, replaced_by)
+    where jti = (select jti from token) and exists (select from session)
+    returning jti
+  ), successor as (
+    insert into refresh_tokens (jti, user_id, issued_at, expires_at, session_id)
+    select ${placeholder('next')}::varchar, ${placeholder('userId')}::int, ${placeholder('now')}::timestamptz,
+      least(${placeholder('nextEnd')}::timestamptz, session.absolute_expires_at), session.id
+    from session where ${placeholder('rotate')}::boolean
+    returning expires_at
+  )
+  select (select jti from token) as jti, (select is_active from account) as is_active, (select id from session) as session_id,
+    (select jti from claimed) as claimed, (select extract(epoch from expires_at) * 1000 from successor)::float8 as next_expires_at`)
+
+interface UsualRotationRow {
+  /** Selected first, then the user: the order the CTEs run in, and so the order of the locks. */
+  jti: string | null
+  is_active: boolean | null
+  session_id: string | null
+  claimed: string | null
+  next_expires_at: number | string | null
+}
+
 /**
  * Rotates a refresh token atomically: of concurrent rotations of one token
  * exactly one claims it; the others find it blacklisted. The user is checked
  * (and locked against deletion) after the claim, as simplejwt checks the
  * blacklist before the user; an inactive or missing user rolls it all back.
  * The successor belongs to the same session and never outlives its absolute
- * end; a token without a session starts one.
+ * end; a token without a session starts one. The usual case is one
+ * statement (rotateIfUsual); when it changed nothing, a transaction finds
+ * out why (or rotates a token it did not take, as simplejwt's).
  */
 export async function rotateRefreshToken (db: Db, rotation: Rotation): Promise<RotationOutcome> {
-  const { old, next, now } = rotation
+  // A logout racing this rotation on the same session can deadlock with it (src/db/errors.ts).
+  return await retryOnDeadlock(async () => await rotateOnce(db, rotation))
+}
+
+async function rotateOnce (db: Db, rotation: Rotation): Promise<RotationOutcome> {
+  const { old, next, blacklistOld, now } = rotation
   try {
+    const at = now.toISOString()
+    const usual = rowsOf<UsualRotationRow>(await rotateIfUsual(db, {
+      jti: old.jti,
+      userId: old.userId,
+      now: at,
+      blacklistedAt: blacklistOld ? at : null,
+      next: next?.jti ?? null,
+      nextEnd: next === null ? null : addSeconds(now, next.lifetime).toISOString(),
+      rotate: next !== null
+    }))[0]!
+    if (usual.claimed !== null) return { outcome: 'rotated', sessionId: usual.session_id!, nextExpiresAt: dateOf(usual.next_expires_at) }
     return await db.transaction(async tx => {
       const row = rowsOf<RotationRow>(await claimAndRotate(tx, rotation))[0]!
       if (row.jti === null) {
@@ -145,6 +210,7 @@ export async function rotateRefreshToken (db: Db, rotation: Rotation): Promise<R
         // Ended while this rotation ran (its tokens were blacklisted after our claim), or past its end.
         const absoluteEnd = dateOf(row.absolute_expires_at)!
         if (row.ended !== false || absoluteEnd <= now) throw new SessionOver()
+        /* c8 ignore next 2: rotateIfUsual would have rotated it; only a change in between (a user reactivated) gets here */
         return { outcome: 'rotated', sessionId: row.session_id, nextExpiresAt: dateOf(row.next_expires_at) }
       }
       // A token minted by simplejwt (no session yet): its rotation starts one.

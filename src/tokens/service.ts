@@ -5,6 +5,7 @@ import { accessTokenNotValid, noActiveAccountForToken, noUserIdentification, non
 import { endSessions, isSessionEnded, type SessionDeps } from '../sessions/service.js'
 import { createSession } from '../sessions/store.js'
 import type { UserStatusLookup } from '../users/status.js'
+import type { UserStatus } from '../users/store.js'
 import { checkClaims, jtiOf, mintClaims, newJti, TOKEN_BLACKLISTED, TOKEN_INVALID, userIdOf, type TokenType } from './claims.js'
 import { blacklistRefreshToken, isBlacklisted, recordRefreshToken, rotateRefreshToken, type RefreshTokenRecord } from './refresh-token-store.js'
 
@@ -82,6 +83,19 @@ export async function assertSessionLive (deps: TokenDeps, payload: Record<string
   if (sessionId !== null && await isSessionEnded(deps.sessions, sessionId)) throw accessTokenNotValid(TOKEN_BLACKLISTED)
 }
 
+/**
+ * assertSessionLive from memory alone: throws for a session known to have
+ * ended, and answers false when only the database can tell (a session this
+ * instance has not heard of while its revocation state is not trusted).
+ */
+export function sessionKnownLive (deps: TokenDeps, payload: Record<string, unknown>): boolean {
+  const sessionId = sessionIdOf(payload)
+  if (sessionId === null) return true
+  const ended = deps.sessions.state.isEnded(sessionId)
+  if (ended === true) throw accessTokenNotValid(TOKEN_BLACKLISTED)
+  return ended === false
+}
+
 /** The access token's claims for a protected route (the user's state is checked by the caller). */
 export function authenticateAccessToken (deps: TokenDeps, token: string): { userId: number, payload: Record<string, unknown> } {
   const decoded = decodeToken(deps, token, 'access')
@@ -94,7 +108,11 @@ export function authenticateAccessToken (deps: TokenDeps, token: string): { user
 
 /** Throws user_not_found / user_inactive as simplejwt's JWTAuthentication.get_user does. */
 export async function assertUserCanAuthenticate (lookup: UserStatusLookup, userId: number): Promise<void> {
-  const status = await lookup(userId)
+  assertStatusCanAuthenticate(await lookup(userId))
+}
+
+/** assertUserCanAuthenticate for a user's state already at hand (undefined: no such user). */
+export function assertStatusCanAuthenticate (status: UserStatus | undefined): void {
   if (status === undefined) throw userNotFound()
   if (!status.isActive) throw userInactive()
 }

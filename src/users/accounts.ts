@@ -31,7 +31,7 @@ export type LoginFailure = { reason: 'unknown_user' } | { reason: 'wrong_passwor
 /** authenticateUser, telling why a login failed. */
 export async function attemptLogin (deps: AccountDeps, username: string, password: string): Promise<{ user: User } | LoginFailure> {
   // A login flood past the hash queue is refused before its query.
-  deps.hasher.admit()
+  await deps.hasher.admit()
   const user = await findUserByUsername(deps.db, normalizeUsername(username))
   if (user === undefined) {
     await deps.hasher.spendVerification(password)

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -8,6 +8,7 @@ import { configWith } from '../../src/config.js'
 import { createDb } from '../../src/db/index.js'
 import { projectRoot } from '../../src/paths.js'
 import type { LoadResult, LoadSpec } from './load.js'
+import { summarise } from './profile-summary.js'
 import { freePort, hasWrk, measured, placement, resultOf, startNode, stop, waitUntilAnswering } from './processes.js'
 import { accessTokens, BENCH_PASSWORD, BENCH_SIGNING_KEY, refreshTokens, seedUsers } from './seed.js'
 
@@ -26,7 +27,8 @@ const { values: flags } = parseArgs({
     only: { type: 'string' },
     profile: { type: 'boolean', default: false },
     autocannon: { type: 'boolean', default: false },
-    'malloc-arena-max': { type: 'string', default: '2' }
+    'malloc-arena-max': { type: 'string', default: '1' },
+    'max-semi-space-size': { type: 'string', default: '8' }
   }
 })
 const seconds = Number(flags.seconds)
@@ -130,15 +132,24 @@ try {
   }
   record('bare Fastify route', bareRun, bareRps, 'same request as one token')
 
-  // The same with Tessera's logger: what pino's per-request child logger and redaction cost alone.
+  // The same with Tessera's logger, then with its security headers too: what the parts of Tessera that are not
+  // authentication cost alone (bare-server.ts), the baseline with which the protected route is also compared.
+  let sameHeadersRps: number | null = null
   if (wanted('protected')) {
-    const loggedPort = await freePort()
-    const logged = startNode(where.server, node('bare-server.js'), [String(loggedPort), 'logger'])
-    servers.push(logged)
-    await waitUntilAnswering(`http://127.0.0.1:${loggedPort}/protected/`, logged, process.hrtime.bigint())
-    record('bare route with Tessera\'s logger', await measured(logged.pid!, () =>
-      load({ url: `http://127.0.0.1:${loggedPort}`, method: 'GET', path: '/protected/', connections, bearer: [single!] })), bareRps, 'pino at warn, redaction paths')
-    await stop(logged)
+    for (const [name, parts, note] of [
+      ['bare route with Tessera\'s logger', ['logger'], 'pino at warn, as src/app.ts sets it up'],
+      ['bare route with Tessera\'s logger and headers', ['logger', 'headers'], 'and the 12 security headers']
+    ] as const) {
+      const partsPort = await freePort()
+      const server = startNode(where.server, node('bare-server.js'), [String(partsPort), ...parts])
+      servers.push(server)
+      await waitUntilAnswering(`http://127.0.0.1:${partsPort}/protected/`, server, process.hrtime.bigint())
+      const run = await measured(server.pid!, () =>
+        load({ url: `http://127.0.0.1:${partsPort}`, method: 'GET', path: '/protected/', connections, bearer: [single!] }))
+      record(name, run, bareRps, note)
+      await stop(server)
+      if (name.endsWith('headers')) sameHeadersRps = run.result.rps
+    }
   }
 
   // Tessera, from the built output.
@@ -155,12 +166,17 @@ try {
     // nearly all of it 429. The bench measures the work behind the throttle; load shedding stays on.
     THROTTLE_ADDRESS_LIMIT: '0',
     THROTTLE_USERNAME_LIMIT: '0',
-    ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl })
+    ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
+    // As npm start sets it (README, RSS); --malloc-arena-max= for glibc's default.
+    ...(flags['malloc-arena-max'] === '' ? {} : { MALLOC_ARENA_MAX: flags['malloc-arena-max'] })
   }
   // --profile: a V8 CPU profile of the server's whole run, written when it exits.
-  const profile = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, 'profiles')}`] : []
+  const profileDir = join(resultsDir, 'profiles', String(process.pid))
+  const profile = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []
+  // As npm start runs it (README, RSS); --max-semi-space-size= for V8's default.
+  const semiSpace = flags['max-semi-space-size'] === '' ? [] : [`--max-semi-space-size=${flags['max-semi-space-size']}`]
   const startedAt = process.hrtime.bigint()
-  const tessera = startNode(where.server, join(projectRoot, 'dist/src/server.js'), [], env, profile)
+  const tessera = startNode(where.server, join(projectRoot, 'dist/src/server.js'), [], env, [...semiSpace, ...profile])
   servers.push(tessera)
   let serverOutput = ''
   tessera.stdout!.on('data', chunk => { serverOutput += chunk })
@@ -217,6 +233,11 @@ try {
     })
   }
   await stop(tessera)
+  // --profile: where the server's time went, summarised under the tables (the profile itself stays in profileDir).
+  const profileSummary = flags.profile
+    ? readdirSync(profileDir).filter(name => name.endsWith('.cpuprofile')).map(name =>
+      `## Profile of the server (${name}, the whole run)\n\n${summarise(JSON.parse(readFileSync(join(profileDir, name), 'utf8')))}`).join('\n')
+    : ''
   if (serverOutput.trim() !== '') log(`server output:\n${serverOutput.slice(-2000)}`)
 
   // The raw baselines, on the server's CPU, Tessera stopped.
@@ -246,6 +267,8 @@ try {
     targets.push({ target, value: value ?? null, goal, met: value == null ? null : met(value) })
   check('protected, one token / bare', find('GET /protected/, one token')?.ratio, '≥ 0.90', v => v >= 0.9)
   check('the same, per server CPU-second', find('GET /protected/, one token')?.cpuRatio, '≥ 0.90', v => v >= 0.9)
+  const protectedOne = find('GET /protected/, one token')
+  check('protected, one token / bare route with the same logger and headers', protectedOne && sameHeadersRps ? protectedOne.rps / sameHeadersRps : null, 'report', () => true)
   check('protected, 10,000 tokens / bare', find('GET /protected/, 10,000 tokens')?.ratio, '≥ 0.60', v => v >= 0.6)
   check('the same, per server CPU-second', find('GET /protected/, 10,000 tokens')?.cpuRatio, '≥ 0.60', v => v >= 0.6)
   check('refresh / bare postgres.js loop', refreshRun && baselines.pgLoop ? refreshRun.result.rps / baselines.pgLoop : null, '≥ 0.70', v => v >= 0.7)
@@ -260,10 +283,11 @@ try {
   check('start-up to ready (ms)', startupMs, '≤ 1000', v => v <= 1000)
 
   const machine = { cpus: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, placement: where }
-  const result = { date: new Date().toISOString(), tool, database: flags.pglite ? 'PGlite' : 'PostgreSQL', seconds, connections, hashConcurrency, machine, startupMs, rows, baselines, targets }
+  const server = [...(env.MALLOC_ARENA_MAX === undefined ? [] : [`MALLOC_ARENA_MAX=${env.MALLOC_ARENA_MAX}`]), 'node', ...semiSpace].join(' ')
+  const result = { date: new Date().toISOString(), tool, database: flags.pglite ? 'PGlite' : 'PostgreSQL', seconds, connections, hashConcurrency, machine, server, startupMs, rows, baselines, targets }
   mkdirSync(resultsDir, { recursive: true })
   const stamp = result.date.replaceAll(':', '-').slice(0, 19)
-  const markdown = toMarkdown(result)
+  const markdown = toMarkdown(result) + (profileSummary === '' ? '' : `\n${profileSummary}`)
   for (const name of [`bench-${stamp}`, 'latest']) {
     writeFileSync(join(resultsDir, `${name}.json`), `${JSON.stringify(result, null, 2)}\n`)
     writeFileSync(join(resultsDir, `${name}.md`), markdown)
@@ -279,13 +303,13 @@ try {
   rmSync(scratch, { recursive: true, force: true })
 }
 
-function toMarkdown (result: { date: string, tool: string, database: string, seconds: number, connections: number, machine: Record<string, unknown>, rows: Row[], targets: Array<{ target: string, value: number | null, goal: string, met: boolean | null }> }): string {
+function toMarkdown (result: { date: string, tool: string, database: string, seconds: number, connections: number, server: string, machine: Record<string, unknown>, rows: Row[], targets: Array<{ target: string, value: number | null, goal: string, met: boolean | null }> }): string {
   const n = (value: number | null, digits = 0) => value === null ? '' : value.toFixed(digits)
   const lines = [
     `# Tessera bench, ${result.date}`,
     '',
     `${result.database}; ${result.tool}; ${result.seconds} s a load, ${result.connections} connections; ${String(result.machine.cpus)}, ${String(result.machine.memoryGb)} GB, Node ${String(result.machine.node)}; ` +
-      `placement ${JSON.stringify(result.machine.placement)}`,
+      `placement ${JSON.stringify(result.machine.placement)}; server started as \`${result.server} dist/src/server.js\``,
     '',
     '| load | req/s | p50 ms | p99 ms | errors | server CPU % | server RSS MB | × bare | req per CPU-s | × bare per CPU-s | note |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
