@@ -36,7 +36,7 @@ t.test('every thread but the main one runs `steps` nice levels lower, at most 19
 t.test('npm start lowers the hash threads (HASH_THREAD_NICE, default 10) and says which at debug', async t => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-threads-'))
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
-  const server = await startServer(isolatedEnv(dataDir, { LOG_LEVEL: 'debug' }))
+  const server = await startServer(isolatedEnv(dataDir, { LOG_LEVEL: 'debug', HASH_THREAD_NICE: undefined }))
   t.teardown(() => { server.child.kill('SIGTERM') })
   const pid = server.child.pid!
   const line = server.logs().find(entry => entry.msg === 'threads that may hash run at a lower priority than the event loop')

@@ -43,6 +43,10 @@ export function isolatedEnv (dataDir: string, extra: NodeJS.ProcessEnv = {}): No
     THROTTLE_ADDRESS_LIMIT: '0',
     THROTTLE_USERNAME_LIMIT: '0',
     MAX_EVENT_LOOP_DELAY: '0',
+    // Hash threads at the event loop's priority: the suite's other processes share the cores, and niced
+    // threads would wait behind them (test/shutdown.test.ts's logins ran past close-with-grace's 10 s).
+    // test/hash-threads.test.ts tests the default.
+    HASH_THREAD_NICE: '0',
     ...extra
   }
 }
