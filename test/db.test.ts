@@ -46,6 +46,22 @@ t.test('migrations run once when instances start together (advisory lock)', asyn
   t.equal((rows as Array<{ n: number }>)[0]!.n, JSON.parse(migrations).entries.length)
 })
 
+t.test('refresh_tokens and sessions leave room on each page for HOT updates (fillfactor 80)', async t => {
+  const databaseUrl = await freshDatabaseUrl(t)
+  const database = createDb({ dataDir: tempDir(t), databaseUrl })
+  t.teardown(() => database.close())
+  await database.migrate()
+  const result: unknown = await database.db.execute(sql`select relname, array_to_string(reloptions, ',') as options
+    from pg_class where relname in ('refresh_tokens', 'sessions', 'users') and relkind = 'r' order by relname`)
+  const rows = Array.isArray(result) ? result : (result as { rows: unknown[] }).rows
+  t.same(rows, [
+    { relname: 'refresh_tokens', options: 'fillfactor=80' },
+    { relname: 'sessions', options: 'fillfactor=80' },
+    // Updated rarely (last_login only with UPDATE_LAST_LOGIN, off by default): packed, PostgreSQL's default.
+    { relname: 'users', options: null }
+  ])
+})
+
 t.test('the PGlite folder lock', async t => {
   const dataDir = tempDir(t)
   const release = acquireDirectoryLock(dataDir)
