@@ -133,7 +133,7 @@ const placeholder = sql.placeholder
  * decides, as for any other outcome. The session's UPDATE waits for a
  * concurrent ending and then finds it ended (no row), as in claimAndRotate.
  */
-const rotateIfUsual = preparedStatement('rotate_refresh_token', sql`with token as (
+export const USUAL_ROTATION = sql`with token as (
     select jti, session_id from refresh_tokens
     where jti = ${placeholder('jti')} and blacklisted_at is null and session_id is not null
     for no key update
@@ -157,7 +157,9 @@ const rotateIfUsual = preparedStatement('rotate_refresh_token', sql`with token a
     returning expires_at
   )
   select (select jti from token) as jti, (select is_active from account) as is_active, (select id from session) as session_id,
-    (select jti from claimed) as claimed, (select extract(epoch from expires_at) * 1000 from successor)::float8 as next_expires_at`)
+    (select jti from claimed) as claimed, (select extract(epoch from expires_at) * 1000 from successor)::float8 as next_expires_at`
+
+const rotateIfUsual = preparedStatement('rotate_refresh_token', USUAL_ROTATION)
 
 interface UsualRotationRow {
   /** Selected first, then the user: the order the CTEs run in, and so the order of the locks. */

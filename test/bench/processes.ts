@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
@@ -61,6 +61,56 @@ export function cpuSeconds (pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+}
+
+/** What the machine did between two samples (machineSample): where the CPU time went. */
+export interface MachineUse {
+  /** CPU used by every PostgreSQL process (server, backends, autovacuum, checkpointer, writers), percent of one core. */
+  postgresCpuPercent: number
+  /** Per CPU (cpu0, cpu1, ...): percent of the time busy (user, nice, system, irq, softirq) and waiting on I/O. */
+  cpus: Array<{ busy: number, iowait: number }>
+}
+
+export interface MachineSample { at: bigint, postgres: number, cpus: number[][] }
+
+/** CPU seconds used so far by every process named `postgres`, from /proc (Linux). */
+function postgresCpuSeconds (): number {
+  let total = 0
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      total += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return total
+}
+
+/** Takes a sample of the machine's CPU counters (/proc/stat) and of PostgreSQL's processes. */
+export function machineSample (): MachineSample {
+  const cpus = readFileSync('/proc/stat', 'utf8').split('\n').filter(line => /^cpu\d+ /.test(line))
+    .map(line => line.split(/\s+/).slice(1, 8).map(Number))
+  return { at: process.hrtime.bigint(), postgres: postgresCpuSeconds(), cpus }
+}
+
+/** What happened between two samples. */
+export function machineUse (from: MachineSample, to: MachineSample): MachineUse {
+  const seconds = Number(to.at - from.at) / 1e9
+  const percent = (value: number) => Math.round(value * 10) / 10
+  return {
+    postgresCpuPercent: percent((to.postgres - from.postgres) / seconds * 100),
+    cpus: to.cpus.map((counters, cpu) => {
+      // user nice system idle iowait irq softirq
+      const delta = counters.map((value, i) => value - from.cpus[cpu]![i]!)
+      const total = delta.reduce((sum, value) => sum + value, 0) || 1
+      const busy = delta[0]! + delta[1]! + delta[2]! + delta[5]! + delta[6]!
+      return { busy: percent(busy / total * 100), iowait: percent(delta[4]! / total * 100) }
+    })
+  }
 }
 
 /** Resident memory in MB, from /proc (Linux). */

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,7 +10,9 @@ import { configWith } from '../../src/config.js'
 import { createDb, type Db } from '../../src/db/index.js'
 import { projectRoot } from '../../src/paths.js'
 import type { LoadResult, LoadSpec } from './load.js'
-import { freePort, hasWrk, placement, resultOf, startNode, stop, waitUntilAnswering } from './processes.js'
+import { freePort, hasWrk, machineSample, machineUse, type MachineUse, placement, resultOf, startNode, stop, waitUntilAnswering } from './processes.js'
+import { preparedStatement } from '../../src/db/prepared.js'
+import { USUAL_ROTATION } from '../../src/tokens/refresh-token-store.js'
 import { accessTokens, BENCH_PASSWORD, BENCH_SIGNING_KEY, refreshTokens, rowsOf, seedUsers } from './seed.js'
 
 // npm run bench:scale: login, refresh and protected on an empty database,
@@ -41,11 +43,20 @@ const log = (line: string) => process.stderr.write(`${line}\n`)
 const elapsed = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`
 
 let loads = 0
-async function load (spec: Omit<LoadSpec, 'seconds' | 'tool'>): Promise<LoadResult> {
+/** A load's figures, and what the machine did meanwhile (PostgreSQL's CPU, each core's busy and I/O-wait time). */
+type MeasuredLoad = LoadResult & { machine: MachineUse }
+
+async function load (spec: Omit<LoadSpec, 'seconds' | 'tool'>): Promise<MeasuredLoad> {
   const file = join(scratch, `load-${loads++}.json`)
   writeFileSync(file, JSON.stringify({ seconds, tool, ...spec }))
-  return await resultOf<LoadResult>(startNode(where.load, join(projectRoot, 'dist/test/bench/load.js'), [file]))
+  const before = machineSample()
+  const result = await resultOf<LoadResult>(startNode(where.load, join(projectRoot, 'dist/test/bench/load.js'), [file]))
+  return { ...result, machine: machineUse(before, machineSample()) }
 }
+
+/** "postgres 12% of a core; cpu0 98% busy, 0% iowait; cpu1 ..." */
+const machineLine = ({ postgresCpuPercent, cpus }: MachineUse) =>
+  `postgres ${postgresCpuPercent}% of a core; ${cpus.map(({ busy, iowait }, cpu) => `cpu${cpu} ${busy}% busy, ${iowait}% iowait`).join('; ')}`
 
 const adminUrl = flags['database-url']
 const databaseName = `tessera_scale_${process.pid}`
@@ -69,7 +80,7 @@ const env = {
   MALLOC_ARENA_MAX: '2'
 }
 
-interface Pass { login: LoadResult, refresh: LoadResult, protected: LoadResult, startupMs: number }
+interface Pass { login: MeasuredLoad, refresh: MeasuredLoad, protected: MeasuredLoad, startupMs: number }
 
 /** Starts Tessera, runs the three loads, stops it. */
 async function pass (db: Db, userIds: number[]): Promise<Pass> {
@@ -88,6 +99,7 @@ async function pass (db: Db, userIds: number[]): Promise<Pass> {
       login: await load({ url: base, method: 'POST', path: '/api/token/', connections: Math.min(connections, 16), bodies: [JSON.stringify({ username: 'bench1', password: BENCH_PASSWORD })] })
     }
     log(`  protected ${Math.round(figures.protected.rps)}/s, refresh ${Math.round(figures.refresh.rps)}/s (p99 ${figures.refresh.p99} ms), login ${figures.login.rps.toFixed(1)}/s, start-up ${Math.round(startupMs)} ms`)
+    for (const name of ['protected', 'refresh', 'login'] as const) log(`    during ${name}: ${machineLine(figures[name].machine)}`)
     return figures
   } finally {
     await stop(server)
@@ -101,14 +113,32 @@ async function plans (db: Db): Promise<string> {
     ['login: the user by name', "select * from users where lower(username) = lower('scale500000') limit 1"],
     ['protected, on a cache miss: the user\'s state', 'select id, is_active from users where id = 500000'],
     ['verify: is the token blacklisted', `select jti from refresh_tokens where jti = '${jti}' and blacklisted_at is not null limit 1`],
-    ['refresh: the claim (rolled back)', `insert into refresh_tokens (jti, user_id, issued_at, expires_at, blacklisted_at) values ('${jti}', 1, now(), now(), now())
+    ['refresh, fallback transaction: the claim (rolled back)', `insert into refresh_tokens (jti, user_id, issued_at, expires_at, blacklisted_at) values ('${jti}', 1, now(), now(), now())
       on conflict (jti) do update set blacklisted_at = excluded.blacklisted_at where refresh_tokens.blacklisted_at is null returning jti, session_id`],
-    ['refresh: the session touch', "update sessions set last_used_at = now() where id = (select session_id from refresh_tokens where jti = '" + jti + "') returning ended_at"],
+    ['refresh, fallback transaction: the session touch', "update sessions set last_used_at = now() where id = (select session_id from refresh_tokens where jti = '" + jti + "') returning ended_at"],
     ['start-up: sessions ended in the last access-token lifetime', "select id, ended_at from sessions where ended_at > now() - interval '300 seconds'"],
     ['flushexpiredtokens: one batch', 'delete from refresh_tokens where jti in (select jti from refresh_tokens where expires_at < now() limit 5000) returning jti'],
     ['logout everywhere: a user\'s live sessions', 'select id from sessions where user_id = 500000 and ended_at is null']
   ]
   const out: string[] = []
+  // The usual rotation, as the server sends it: a named prepared statement, its values bound (rolled back).
+  const [live] = rowsOf(await db.execute(sql`select jti, user_id from refresh_tokens
+    where expires_at > now() and blacklisted_at is null and session_id is not null offset 1 limit 1`))
+  const explainRotation = preparedStatement('scale_explain_rotation', sql`explain (analyze, buffers) ${USUAL_ROTATION}`)
+  await db.transaction(async tx => {
+    const now = new Date()
+    const rows = rowsOf(await explainRotation(tx as unknown as Db, {
+      jti: live!.jti,
+      userId: live!.user_id,
+      now: now.toISOString(),
+      blacklistedAt: now.toISOString(),
+      next: `scale-${process.pid}`,
+      nextEnd: new Date(now.getTime() + 86_400_000).toISOString(),
+      rotate: true
+    }))
+    out.push(`-- refresh: the usual rotation (USUAL_ROTATION in src/tokens/refresh-token-store.ts, rolled back)\n${rows.map(row => String(row['QUERY PLAN'])).join('\n')}\n`)
+    tx.rollback()
+  }).catch((error: unknown) => { if (!(error instanceof TransactionRollbackError)) throw error })
   for (const [name, statement] of statements) {
     // In a transaction rolled back: EXPLAIN ANALYZE runs the statement.
     await db.transaction(async tx => {
@@ -159,6 +189,12 @@ try {
   since = Date.now()
   await database.db.execute(sql`vacuum analyze`)
   log(`  vacuum analyze: ${elapsed(since)}`)
+  // The seeding and the vacuum leave gigabytes of dirty pages: written now, not by the checkpointer and the
+  // kernel during the loads below (an unpinned writer on the server's core would be measured as the data's cost).
+  since = Date.now()
+  await database.db.execute(sql`checkpoint`)
+  execFileSync('sync')
+  log(`  checkpoint and sync: ${elapsed(since)}`)
   const explained = await plans(database.db)
 
   log('full database:')
@@ -169,7 +205,7 @@ try {
   const port = await freePort()
   const server = startNode(where.server, join(projectRoot, 'dist/src/server.js'), [], { ...env, PORT: String(port) })
   let flush: { ms: number, output: string }
-  let during: LoadResult
+  let during: MeasuredLoad
   try {
     const base = `http://127.0.0.1:${port}`
     await waitUntilAnswering(`${base}/.well-known/jwks.json`, server, process.hrtime.bigint())
@@ -184,6 +220,7 @@ try {
     const flushRunning = Date.now() - flushStarted
     flush = await flushing
     log(`  refresh during flushexpiredtokens: ${Math.round(during.rps)}/s, p99 ${during.p99} ms; the flush took ${flush.ms} ms (the load ran for the first ${flushRunning} ms)`)
+    log(`    ${machineLine(during.machine)}`)
   } finally {
     await stop(server)
   }
