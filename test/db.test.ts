@@ -1,12 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { sql } from 'drizzle-orm'
+import { lt, sql } from 'drizzle-orm'
 import t from 'tap'
 import { createDb } from '../src/db/index.js'
+import { deleteInBatches, rowsOf } from '../src/db/batches.js'
 import { acquireDirectoryLock } from '../src/db/directory-lock.js'
 import { DEADLOCK_DETECTED, retryOnDeadlock, sqlState } from '../src/db/errors.js'
-import { users } from '../src/db/schema.js'
+import { securityEvents, users } from '../src/db/schema.js'
 import { freshDatabaseUrl, TEST_DATABASE_URL } from './helpers/app.js'
 
 function tempDir (t: { teardown: (fn: () => void) => void }): string {
@@ -39,9 +40,7 @@ t.test('migrations run once when instances start together (advisory lock)', asyn
   t.teardown(() => Promise.all(instances.map(i => i.close())))
   await Promise.all(instances.map(i => i.migrate()))
   await Promise.all(instances.map(i => i.migrate()))
-  const applied: unknown = await instances[0]!.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`)
-  // PGlite answers { rows }, postgres.js an array.
-  const rows = Array.isArray(applied) ? applied : (applied as { rows: unknown[] }).rows
+  const rows = rowsOf(await instances[0]!.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`))
   const migrations = readFileSync(join(import.meta.dirname, '..', 'drizzle', 'meta', '_journal.json'), 'utf8')
   t.equal((rows as Array<{ n: number }>)[0]!.n, JSON.parse(migrations).entries.length)
 })
@@ -51,15 +50,36 @@ t.test('refresh_tokens and sessions leave room on each page for HOT updates (fil
   const database = createDb({ dataDir: tempDir(t), databaseUrl })
   t.teardown(() => database.close())
   await database.migrate()
-  const result: unknown = await database.db.execute(sql`select relname, array_to_string(reloptions, ',') as options
-    from pg_class where relname in ('refresh_tokens', 'sessions', 'users') and relkind = 'r' order by relname`)
-  const rows = Array.isArray(result) ? result : (result as { rows: unknown[] }).rows
+  const rows = rowsOf(await database.db.execute(sql`select relname, array_to_string(reloptions, ',') as options
+    from pg_class where relname in ('refresh_tokens', 'sessions', 'users') and relkind = 'r' order by relname`))
   t.same(rows, [
     { relname: 'refresh_tokens', options: 'fillfactor=80' },
     { relname: 'sessions', options: 'fillfactor=80' },
     // Updated rarely (last_login only with UPDATE_LAST_LOGIN, off by default): packed, PostgreSQL's default.
     { relname: 'users', options: null }
   ])
+})
+
+t.test('deleteInBatches: every matching row and no other, a batch per statement, a pause as long as each batch took between them', async t => {
+  const database = createDb({ dataDir: tempDir(t), databaseUrl: await freshDatabaseUrl(t) })
+  t.teardown(() => database.close())
+  await database.migrate()
+  const at = (day: number) => new Date(Date.UTC(2026, 0, day))
+  await database.db.insert(securityEvents).values(Array.from({ length: 9 }, (_, i) => ({ at: at(i + 1), type: 'logout' as const })))
+  const pauses: number[] = []
+  const pause = async (ms: number) => { pauses.push(ms) }
+  t.equal(await deleteInBatches(database.db, securityEvents, lt(securityEvents.at, at(8)), { batchSize: 3, pause }), 7)
+  // 3, 3, then 1 (fewer than a batch: the last): a pause after each full batch.
+  t.equal(pauses.length, 2)
+  t.ok(pauses.every(ms => ms > 0), 'each pause is the time its batch took')
+  const left = await database.db.select({ at: securityEvents.at }).from(securityEvents).orderBy(securityEvents.at)
+  t.same(left.map(row => row.at.toISOString()), [at(8).toISOString(), at(9).toISOString()])
+  pauses.length = 0
+  t.equal(await deleteInBatches(database.db, securityEvents, lt(securityEvents.at, at(8)), { batchSize: 3, pause }), 0)
+  t.same(pauses, [], 'nothing to delete: one statement, no pause')
+  // The default pause sleeps: a full batch, then an empty one.
+  t.equal(await deleteInBatches(database.db, securityEvents, lt(securityEvents.at, at(10)), { batchSize: 2 }), 2)
+  t.same(await database.db.select().from(securityEvents), [])
 })
 
 t.test('the PGlite folder lock', async t => {

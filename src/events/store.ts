@@ -1,5 +1,6 @@
 import { and, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm'
 import type { Db } from '../db/index.js'
+import { deleteInBatches, type BatchOptions } from '../db/batches.js'
 import { preparedStatement } from '../db/prepared.js'
 import { securityEvents, type SecurityEventRow } from '../db/schema.js'
 
@@ -38,12 +39,6 @@ export async function listSecurityEvents (db: Db, filter: EventFilter, after: Ev
 }
 
 /** Deletes the events older than `before` (SECURITY_EVENT_RETENTION), a batch at a time so that no lock is held for long. */
-export async function deleteSecurityEventsBefore (db: Db, before: Date, batchSize = 5000): Promise<number> {
-  let total = 0
-  for (;;) {
-    const batch = db.select({ id: securityEvents.id }).from(securityEvents).where(lt(securityEvents.at, before)).limit(batchSize)
-    const deleted = await db.delete(securityEvents).where(sql`${securityEvents.id} in (${batch})`).returning({ id: securityEvents.id })
-    total += deleted.length
-    if (deleted.length < batchSize) return total
-  }
+export async function deleteSecurityEventsBefore (db: Db, before: Date, options?: BatchOptions): Promise<number> {
+  return await deleteInBatches(db, securityEvents, lt(securityEvents.at, before), options)
 }

@@ -1,5 +1,6 @@
 import { and, desc, eq, gt, inArray, isNotNull, isNull, lt, ne, or, sql, type SQL } from 'drizzle-orm'
 import type { Db, Tx } from '../db/index.js'
+import { deleteInBatches, type BatchOptions } from '../db/batches.js'
 import { refreshTokens, sessions, type Session } from '../db/schema.js'
 
 // The session repository: plain functions over a Db or a transaction.
@@ -81,16 +82,8 @@ export async function sessionEndedAt (db: Db, id: string): Promise<Date | null> 
  * refresh token expired. A session is kept while one of its tokens could still
  * be presented, so that a replay still finds the token blacklisted.
  */
-export async function deleteDeadSessions (db: Db, now: Date, batchSize = 5000): Promise<number> {
-  let total = 0
+export async function deleteDeadSessions (db: Db, now: Date, options?: BatchOptions): Promise<number> {
   const liveToken = db.select({ one: sql`1` }).from(refreshTokens)
     .where(and(eq(refreshTokens.sessionId, sessions.id), gt(refreshTokens.expiresAt, now)))
-  for (;;) {
-    const batch = db.select({ id: sessions.id }).from(sessions)
-      .where(or(lt(sessions.absoluteExpiresAt, now), and(isNotNull(sessions.endedAt), sql`not exists (${liveToken})`)))
-      .limit(batchSize)
-    const deleted = await db.delete(sessions).where(sql`${sessions.id} in (${batch})`).returning({ id: sessions.id })
-    total += deleted.length
-    if (deleted.length < batchSize) return total
-  }
+  return await deleteInBatches(db, sessions, or(lt(sessions.absoluteExpiresAt, now), and(isNotNull(sessions.endedAt), sql`not exists (${liveToken})`))!, options)
 }

@@ -1,5 +1,6 @@
 import { and, eq, isNull, lt, sql } from 'drizzle-orm'
 import type { Db, Tx } from '../db/index.js'
+import { deleteInBatches, rowsOf, type BatchOptions } from '../db/batches.js'
 import { retryOnDeadlock, sqlState } from '../db/errors.js'
 import { refreshTokens } from '../db/schema.js'
 import { preparedStatement } from '../db/prepared.js'
@@ -80,10 +81,6 @@ interface RotationRow {
   next_expires_at: number | string | null
 }
 
-// db.execute answers PGlite's { rows } or postgres.js's array of rows.
-const rowsOf = <T>(result: unknown): T[] =>
-  /* c8 ignore next: the array is postgres.js's (the PostgreSQL lane) */
-  Array.isArray(result) ? result as T[] : (result as { rows: T[] }).rows
 const dateOf = (value: number | string | null): Date | null => value === null ? null : new Date(Number(value))
 
 /**
@@ -250,18 +247,7 @@ export async function blacklistRefreshToken (db: Db, token: RefreshTokenRecord, 
   }
 }
 
-/**
- * Deletes the rows of refresh tokens that have expired (they can no longer be
- * presented), a batch at a time so that no lock is held for long.
- */
-export async function deleteExpiredRefreshTokens (db: Db, now: Date, batchSize = 5000): Promise<number> {
-  let total = 0
-  for (;;) {
-    const batch = db.select({ jti: refreshTokens.jti }).from(refreshTokens)
-      .where(lt(refreshTokens.expiresAt, now)).limit(batchSize)
-    const deleted = await db.delete(refreshTokens)
-      .where(sql`${refreshTokens.jti} in (${batch})`).returning({ jti: refreshTokens.jti })
-    total += deleted.length
-    if (deleted.length < batchSize) return total
-  }
+/** Deletes the rows of refresh tokens that have expired (they can no longer be presented). */
+export async function deleteExpiredRefreshTokens (db: Db, now: Date, options?: BatchOptions): Promise<number> {
+  return await deleteInBatches(db, refreshTokens, lt(refreshTokens.expiresAt, now), options)
 }
