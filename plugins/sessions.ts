@@ -49,20 +49,29 @@ export default fp(async app => {
 
   // Entries whose access tokens have all expired leave memory.
   const sweep = setInterval(() => state.prune(), Math.min(config.accessTokenLifetime, 60) * 1000).unref()
+  // Each prune is scheduled when the one before has finished: a large backlog, deleted in paced batches
+  // (src/db/batches.ts), may take longer than the interval, and two prunes would only compete.
   let prune: NodeJS.Timeout | undefined
-  if (config.sessionPruneInterval > 0) {
-    prune = setInterval(() => {
-      const now = new Date()
-      const retainedSince = new Date(now.getTime() - config.securityEventRetention * 1000)
-      Promise.all([deleteDeadSessions(database.db, now), deleteExpiredRefreshTokens(database.db, now), deleteSecurityEventsBefore(database.db, retainedSince)])
-        .then(([sessions, tokens, events]) => app.log.debug({ sessions, tokens, events }, 'pruned dead sessions, expired tokens and old security events'))
-        /* c8 ignore next: a failing database; the next interval tries again */
-        .catch((err: unknown) => app.log.error({ err }, 'pruning failed'))
-    }, config.sessionPruneInterval * 1000).unref()
+  let closed = false
+  const schedulePrune = () => {
+    /* c8 ignore next: only when the app closed while a prune ran */
+    if (closed) return
+    prune = setTimeout(pruneNow, config.sessionPruneInterval * 1000).unref()
   }
+  function pruneNow () {
+    const now = new Date()
+    const retainedSince = new Date(now.getTime() - config.securityEventRetention * 1000)
+    Promise.all([deleteDeadSessions(database.db, now), deleteExpiredRefreshTokens(database.db, now), deleteSecurityEventsBefore(database.db, retainedSince)])
+      .then(([sessions, tokens, events]) => app.log.debug({ sessions, tokens, events }, 'pruned dead sessions, expired tokens and old security events'))
+      /* c8 ignore next: a failing database; the next prune tries again */
+      .catch((err: unknown) => app.log.error({ err }, 'pruning failed'))
+      .finally(schedulePrune)
+  }
+  if (config.sessionPruneInterval > 0) schedulePrune()
   app.addHook('onClose', async () => {
+    closed = true
     clearInterval(sweep)
-    clearInterval(prune)
+    clearTimeout(prune)
     await channel.close()
   })
 }, { name: 'tessera-sessions', dependencies: ['tessera-config', 'tessera-db'] })
