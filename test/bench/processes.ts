@@ -67,8 +67,11 @@ export function cpuSeconds (pid: number): number {
 export interface MachineUse {
   /** CPU used by every PostgreSQL process (server, backends, autovacuum, checkpointer, writers), percent of one core. */
   postgresCpuPercent: number
-  /** Per CPU (cpu0, cpu1, ...): percent of the time busy (user, nice, system, irq, softirq) and waiting on I/O. */
-  cpus: Array<{ busy: number, iowait: number }>
+  /**
+   * Per CPU (cpu0, cpu1, ...): percent of the time busy (user, nice, system, irq, softirq), waiting on I/O, and
+   * stolen (the hypervisor ran another guest while this one had work: on a shared machine, a neighbour's load).
+   */
+  cpus: Array<{ busy: number, iowait: number, steal: number }>
 }
 
 export interface MachineSample { at: bigint, postgres: number, cpus: number[][] }
@@ -93,7 +96,7 @@ function postgresCpuSeconds (): number {
 /** Takes a sample of the machine's CPU counters (/proc/stat) and of PostgreSQL's processes. */
 export function machineSample (): MachineSample {
   const cpus = readFileSync('/proc/stat', 'utf8').split('\n').filter(line => /^cpu\d+ /.test(line))
-    .map(line => line.split(/\s+/).slice(1, 8).map(Number))
+    .map(line => line.split(/\s+/).slice(1, 9).map(Number))
   return { at: process.hrtime.bigint(), postgres: postgresCpuSeconds(), cpus }
 }
 
@@ -104,11 +107,11 @@ export function machineUse (from: MachineSample, to: MachineSample): MachineUse 
   return {
     postgresCpuPercent: percent((to.postgres - from.postgres) / seconds * 100),
     cpus: to.cpus.map((counters, cpu) => {
-      // user nice system idle iowait irq softirq
+      // user nice system idle iowait irq softirq steal
       const delta = counters.map((value, i) => value - from.cpus[cpu]![i]!)
       const total = delta.reduce((sum, value) => sum + value, 0) || 1
       const busy = delta[0]! + delta[1]! + delta[2]! + delta[5]! + delta[6]!
-      return { busy: percent(busy / total * 100), iowait: percent(delta[4]! / total * 100) }
+      return { busy: percent(busy / total * 100), iowait: percent(delta[4]! / total * 100), steal: percent(delta[7]! / total * 100) }
     })
   }
 }

@@ -54,9 +54,9 @@ async function load (spec: Omit<LoadSpec, 'seconds' | 'tool'>): Promise<Measured
   return { ...result, machine: machineUse(before, machineSample()) }
 }
 
-/** "postgres 12% of a core; cpu0 98% busy, 0% iowait; cpu1 ..." */
+/** "postgres 12% of a core; cpu0 98% busy, 0% iowait, 0% stolen; cpu1 ..." */
 const machineLine = ({ postgresCpuPercent, cpus }: MachineUse) =>
-  `postgres ${postgresCpuPercent}% of a core; ${cpus.map(({ busy, iowait }, cpu) => `cpu${cpu} ${busy}% busy, ${iowait}% iowait`).join('; ')}`
+  `postgres ${postgresCpuPercent}% of a core; ${cpus.map(({ busy, iowait, steal }, cpu) => `cpu${cpu} ${busy}% busy, ${iowait}% iowait, ${steal}% stolen`).join('; ')}`
 
 const adminUrl = flags['database-url']
 const databaseName = `tessera_scale_${process.pid}`
@@ -80,12 +80,40 @@ const env = {
   MALLOC_ARENA_MAX: '2'
 }
 
-interface Pass { login: MeasuredLoad, refresh: MeasuredLoad, protected: MeasuredLoad, startupMs: number }
+/** PostgreSQL's counters for one table: row updates (of them HOT), and its heap's and indexes' blocks found in shared buffers or read. */
+interface TableCounters { updates: number, hotUpdates: number, heapHit: number, heapRead: number, indexHit: number, indexRead: number }
+type Counters = Record<'refresh_tokens' | 'sessions' | 'users', TableCounters>
+
+async function tableCounters (db: Db): Promise<Counters> {
+  const rows = rowsOf(await db.execute(sql`select s.relname, s.n_tup_upd::float8 as updates, s.n_tup_hot_upd::float8 as hot_updates,
+      coalesce(io.heap_blks_hit, 0)::float8 as heap_hit, coalesce(io.heap_blks_read, 0)::float8 as heap_read,
+      coalesce(io.idx_blks_hit, 0)::float8 as index_hit, coalesce(io.idx_blks_read, 0)::float8 as index_read
+    from pg_stat_user_tables s join pg_statio_user_tables io using (relid)
+    where s.relname in ('refresh_tokens', 'sessions', 'users')`))
+  return Object.fromEntries(rows.map(row => [row.relname, {
+    updates: Number(row.updates), hotUpdates: Number(row.hot_updates), heapHit: Number(row.heap_hit), heapRead: Number(row.heap_read), indexHit: Number(row.index_hit), indexRead: Number(row.index_read)
+  }])) as Counters
+}
+
+/** What a pass did to each table, per refresh (the pass's other loads write a few hundred rows against tens of thousands). */
+function perRefresh (before: Counters, after: Counters, refreshes: number): Counters {
+  const per = (a: number, b: number) => Math.round((b - a) / refreshes * 100) / 100
+  return Object.fromEntries(Object.entries(after).map(([table, counters]) => {
+    const from = before[table as keyof Counters]
+    return [table, Object.fromEntries(Object.entries(counters).map(([name, value]) => [name, per(from[name as keyof TableCounters], value)]))]
+  })) as unknown as Counters
+}
+
+const countersLine = (counters: Counters) => Object.entries(counters).map(([table, c]) =>
+  `${table}: ${c.updates} updates (${c.hotUpdates} HOT), heap ${c.heapHit} hit / ${c.heapRead} read, indexes ${c.indexHit} hit / ${c.indexRead} read`).join('; ')
+
+interface Pass { login: MeasuredLoad, refresh: MeasuredLoad, protected: MeasuredLoad, startupMs: number, perRefresh: Counters }
 
 /** Starts Tessera, runs the three loads, stops it. */
 async function pass (db: Db, userIds: number[]): Promise<Pass> {
   const refresh = await refreshTokens(db, userIds, Math.max(20_000, seconds * 6_000))
   const [access] = accessTokens(userIds, 1)
+  const before = await tableCounters(db)
   const port = await freePort()
   const started = process.hrtime.bigint()
   const server = startNode(where.server, join(projectRoot, 'dist/src/server.js'), [], { ...env, PORT: String(port) })
@@ -100,7 +128,12 @@ async function pass (db: Db, userIds: number[]): Promise<Pass> {
     }
     log(`  protected ${Math.round(figures.protected.rps)}/s, refresh ${Math.round(figures.refresh.rps)}/s (p99 ${figures.refresh.p99} ms), login ${figures.login.rps.toFixed(1)}/s, start-up ${Math.round(startupMs)} ms`)
     for (const name of ['protected', 'refresh', 'login'] as const) log(`    during ${name}: ${machineLine(figures[name].machine)}`)
-    return figures
+    await stop(server)
+    // The server's connections have closed, and with them reported their counters.
+    await new Promise(resolve => setTimeout(resolve, 1500))
+    const counters = perRefresh(before, await tableCounters(db), figures.refresh.requests)
+    log(`    per refresh: ${countersLine(counters)}`)
+    return { ...figures, perRefresh: counters }
   } finally {
     await stop(server)
   }
@@ -117,7 +150,9 @@ async function plans (db: Db): Promise<string> {
       on conflict (jti) do update set blacklisted_at = excluded.blacklisted_at where refresh_tokens.blacklisted_at is null returning jti, session_id`],
     ['refresh, fallback transaction: the session touch', "update sessions set last_used_at = now() where id = (select session_id from refresh_tokens where jti = '" + jti + "') returning ended_at"],
     ['start-up: sessions ended in the last access-token lifetime', "select id, ended_at from sessions where ended_at > now() - interval '300 seconds'"],
-    ['flushexpiredtokens: one batch', 'delete from refresh_tokens where jti in (select jti from refresh_tokens where expires_at < now() limit 5000) returning jti'],
+    ['flushexpiredtokens: one batch (deleteInBatches in src/db/batches.ts)', `with deleted as (
+        delete from refresh_tokens where ctid = any(array(select ctid from refresh_tokens where expires_at < now() limit 5000)) returning 1
+      ) select count(*)::int as deleted from deleted`],
     ['logout everywhere: a user\'s live sessions', 'select id from sessions where user_id = 500000 and ended_at is null']
   ]
   const out: string[] = []
