@@ -28,10 +28,14 @@ const { values: flags } = parseArgs({
     profile: { type: 'boolean', default: false },
     autocannon: { type: 'boolean', default: false },
     'malloc-arena-max': { type: 'string', default: '1' },
-    'max-semi-space-size': { type: 'string', default: '8' }
+    'max-semi-space-size': { type: 'string', default: '8' },
+    rounds: { type: 'string', default: '5' }
   }
 })
 const seconds = Number(flags.seconds)
+const rounds = Number(flags.rounds)
+/** Each load of a paired round: short, so that the bare route and Tessera run minutes apart at most. */
+const ROUND_SECONDS = 3
 const connections = Number(flags.connections)
 const only = flags.only === undefined ? null : new Set(flags.only.split(','))
 const wanted = (name: string) => only === null || only.has(name)
@@ -60,6 +64,16 @@ interface Row {
   note?: string
 }
 const rows: Row[] = []
+
+/** One paired round: the bare route's req/s, and the protected route's as a ratio to it (and per server CPU-second). */
+interface Pair { bare: number, one: number, oneCpu: number, distinct: number | null, distinctCpu: number | null }
+
+const median = (values: number[]): number | null => {
+  if (values.length === 0) return null
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
 const log = (line: string) => process.stderr.write(`${line}\n`)
 
 let loads = 0
@@ -102,9 +116,16 @@ try {
   await database.close()
   const [single] = accessTokens(userIds, 1)
 
+  // Every HTTP server of the bench, the baselines too, runs as npm start runs Tessera (README, RSS):
+  // --max-semi-space-size= for V8's default, --malloc-arena-max= for glibc's.
+  const semiSpace = flags['max-semi-space-size'] === '' ? [] : [`--max-semi-space-size=${flags['max-semi-space-size']}`]
+  const mallocEnv = flags['malloc-arena-max'] === '' ? {} : { MALLOC_ARENA_MAX: flags['malloc-arena-max'] }
+  const startBare = (port: number, parts: readonly string[] = []) =>
+    startNode(where.server, node('bare-server.js'), [String(port), ...parts], { ...process.env, ...mallocEnv }, semiSpace)
+
   // The bare route first, alone on the server's CPU.
   const barePort = await freePort()
-  const bare = startNode(where.server, node('bare-server.js'), [String(barePort)])
+  const bare = startBare(barePort)
   servers.push(bare)
   await waitUntilAnswering(`http://127.0.0.1:${barePort}/protected/`, bare, process.hrtime.bigint())
   // The same request as GET /protected/ with one token (the bare route ignores the header), so that both parse the same bytes.
@@ -141,7 +162,7 @@ try {
       ['bare route with Tessera\'s logger and headers', ['logger', 'headers'], 'and the 12 security headers']
     ] as const) {
       const partsPort = await freePort()
-      const server = startNode(where.server, node('bare-server.js'), [String(partsPort), ...parts])
+      const server = startBare(partsPort, parts)
       servers.push(server)
       await waitUntilAnswering(`http://127.0.0.1:${partsPort}/protected/`, server, process.hrtime.bigint())
       const run = await measured(server.pid!, () =>
@@ -167,14 +188,11 @@ try {
     THROTTLE_ADDRESS_LIMIT: '0',
     THROTTLE_USERNAME_LIMIT: '0',
     ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
-    // As npm start sets it (README, RSS); --malloc-arena-max= for glibc's default.
-    ...(flags['malloc-arena-max'] === '' ? {} : { MALLOC_ARENA_MAX: flags['malloc-arena-max'] })
+    ...mallocEnv
   }
   // --profile: a V8 CPU profile of the server's whole run, written when it exits.
   const profileDir = join(resultsDir, 'profiles', String(process.pid))
   const profile = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []
-  // As npm start runs it (README, RSS); --max-semi-space-size= for V8's default.
-  const semiSpace = flags['max-semi-space-size'] === '' ? [] : [`--max-semi-space-size=${flags['max-semi-space-size']}`]
   const startedAt = process.hrtime.bigint()
   const tessera = startNode(where.server, join(projectRoot, 'dist/src/server.js'), [], env, [...semiSpace, ...profile])
   servers.push(tessera)
@@ -193,8 +211,38 @@ try {
     protectedRps = run.result.rps
   }
   if (wanted('distinct')) {
+    // Unmeasured, 2 s (several passes over the tokens): each token's first verification and each user's first
+    // state query are a token's and a user's once in their lifetime, not what rotating through them costs.
+    await load({ url, method: 'GET', path: '/protected/', connections, bearer: distinct, seconds: 2 })
     record('GET /protected/, 10,000 tokens', await measured(tessera.pid!, () =>
-      load({ url, method: 'GET', path: '/protected/', connections, bearer: distinct })), bareRps)
+      load({ url, method: 'GET', path: '/protected/', connections, bearer: distinct })), bareRps, 'after 2 s unmeasured over the same tokens')
+  }
+  // Paired rounds: the bare route and the protected route alternately, ROUND_SECONDS each, and the median of
+  // the rounds' ratios. On a shared machine the neighbours' load drifts over minutes, and one pair of 10-second
+  // runs measures the drift as much as Tessera; alternating short runs see the same drift on both sides.
+  const paired: Pair[] = []
+  if (wanted('protected') && rounds > 0) {
+    const pairPort = await freePort()
+    const pairBare = startBare(pairPort)
+    servers.push(pairBare)
+    await waitUntilAnswering(`http://127.0.0.1:${pairPort}/protected/`, pairBare, process.hrtime.bigint())
+    const short = (target: string, bearer: string[], pid: number) =>
+      measured(pid, () => load({ url: target, method: 'GET', path: '/protected/', connections, bearer, seconds: ROUND_SECONDS }))
+    const perCpu = (run: { result: LoadResult, cpuPercent: number }) => run.result.rps / (run.cpuPercent / 100)
+    for (let round = 0; round < rounds; round++) {
+      const base = await short(`http://127.0.0.1:${pairPort}`, [single!], pairBare.pid!)
+      const one = await short(url, [single!], tessera.pid!)
+      const many = wanted('distinct') ? await short(url, distinct, tessera.pid!) : null
+      paired.push({
+        bare: base.result.rps,
+        one: one.result.rps / base.result.rps,
+        oneCpu: perCpu(one) / perCpu(base),
+        distinct: many === null ? null : many.result.rps / base.result.rps,
+        distinctCpu: many === null ? null : perCpu(many) / perCpu(base)
+      })
+      log(`  paired round ${round + 1}: bare ${Math.round(base.result.rps)} req/s, one token ${paired.at(-1)!.one.toFixed(2)}×${many === null ? '' : `, 10,000 tokens ${paired.at(-1)!.distinct!.toFixed(2)}×`}`)
+    }
+    await stop(pairBare)
   }
   if (wanted('verify')) {
     record('POST /api/token/verify/', await measured(tessera.pid!, () =>
@@ -269,8 +317,12 @@ try {
   check('the same, per server CPU-second', find('GET /protected/, one token')?.cpuRatio, '≥ 0.90', v => v >= 0.9)
   const protectedOne = find('GET /protected/, one token')
   check('protected, one token / bare route with the same logger and headers', protectedOne && sameHeadersRps ? protectedOne.rps / sameHeadersRps : null, 'report', () => true)
+  check(`protected, one token / bare: median of ${paired.length} paired rounds`, median(paired.map(p => p.one)), '≥ 0.90', v => v >= 0.9)
+  check('the same, per server CPU-second', median(paired.map(p => p.oneCpu)), '≥ 0.90', v => v >= 0.9)
   check('protected, 10,000 tokens / bare', find('GET /protected/, 10,000 tokens')?.ratio, '≥ 0.60', v => v >= 0.6)
   check('the same, per server CPU-second', find('GET /protected/, 10,000 tokens')?.cpuRatio, '≥ 0.60', v => v >= 0.6)
+  check(`protected, 10,000 tokens / bare: median of ${paired.length} paired rounds`, median(paired.flatMap(p => p.distinct ?? [])), '≥ 0.60', v => v >= 0.6)
+  check('the same, per server CPU-second', median(paired.flatMap(p => p.distinctCpu ?? [])), '≥ 0.60', v => v >= 0.6)
   check('refresh / bare postgres.js loop', refreshRun && baselines.pgLoop ? refreshRun.result.rps / baselines.pgLoop : null, '≥ 0.70', v => v >= 0.7)
   const rawArgon2 = baselines[`argon2 ×${hashConcurrency}`]
   check(`login / raw argon2 ×${hashConcurrency}`, loginRun && rawArgon2 ? loginRun.result.rps / rawArgon2 : null, '≥ 0.90', v => v >= 0.9)
@@ -284,7 +336,7 @@ try {
 
   const machine = { cpus: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, placement: where }
   const server = [...(env.MALLOC_ARENA_MAX === undefined ? [] : [`MALLOC_ARENA_MAX=${env.MALLOC_ARENA_MAX}`]), 'node', ...semiSpace].join(' ')
-  const result = { date: new Date().toISOString(), tool, database: flags.pglite ? 'PGlite' : 'PostgreSQL', seconds, connections, hashConcurrency, machine, server, startupMs, rows, baselines, targets }
+  const result = { date: new Date().toISOString(), tool, database: flags.pglite ? 'PGlite' : 'PostgreSQL', seconds, connections, hashConcurrency, machine, server, startupMs, rows, paired, baselines, targets }
   mkdirSync(resultsDir, { recursive: true })
   const stamp = result.date.replaceAll(':', '-').slice(0, 19)
   const markdown = toMarkdown(result) + (profileSummary === '' ? '' : `\n${profileSummary}`)
@@ -303,19 +355,29 @@ try {
   rmSync(scratch, { recursive: true, force: true })
 }
 
-function toMarkdown (result: { date: string, tool: string, database: string, seconds: number, connections: number, server: string, machine: Record<string, unknown>, rows: Row[], targets: Array<{ target: string, value: number | null, goal: string, met: boolean | null }> }): string {
+function toMarkdown (result: { date: string, tool: string, database: string, seconds: number, connections: number, server: string, machine: Record<string, unknown>, rows: Row[], paired: Pair[], targets: Array<{ target: string, value: number | null, goal: string, met: boolean | null }> }): string {
   const n = (value: number | null, digits = 0) => value === null ? '' : value.toFixed(digits)
   const lines = [
     `# Tessera bench, ${result.date}`,
     '',
     `${result.database}; ${result.tool}; ${result.seconds} s a load, ${result.connections} connections; ${String(result.machine.cpus)}, ${String(result.machine.memoryGb)} GB, Node ${String(result.machine.node)}; ` +
-      `placement ${JSON.stringify(result.machine.placement)}; server started as \`${result.server} dist/src/server.js\``,
+      `placement ${JSON.stringify(result.machine.placement)}; server started as \`${result.server} dist/src/server.js\` (the bare routes with the same flags)`,
     '',
     '| load | req/s | p50 ms | p99 ms | errors | server CPU % | server RSS MB | × bare | req per CPU-s | × bare per CPU-s | note |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     ...result.rows.map(r => `| ${r.name} | ${n(r.rps)} | ${n(r.p50, 1)} | ${n(r.p99, 1)} | ${r.errors} | ${n(r.cpuPercent)} | ${n(r.rssMb)} | ${n(r.ratio, 2)} | ` +
       `${n(r.perCpuSecond ?? null)} | ${n(r.cpuRatio ?? null, 2)} | ${r.note ?? ''} |`),
     '',
+    ...(result.paired.length === 0
+      ? []
+      : [
+          `Paired rounds (${ROUND_SECONDS} s each, alternately): the protected route / the bare route in the same round, req/s and per server CPU-second.`,
+          '',
+          '| round | bare req/s | one token | per CPU-s | 10,000 tokens | per CPU-s |',
+          '|---:|---:|---:|---:|---:|---:|',
+          ...result.paired.map((p, i) => `| ${i + 1} | ${n(p.bare)} | ${n(p.one, 2)} | ${n(p.oneCpu, 2)} | ${n(p.distinct, 2)} | ${n(p.distinctCpu, 2)} |`),
+          ''
+        ]),
     '| target | measured | goal | met |',
     '|---|---:|---|---|',
     ...result.targets.map(t => `| ${t.target} | ${n(t.value, 2)} | ${t.goal} | ${t.met === null ? 'not measured' : t.met ? 'yes' : '**no**'} |`),
