@@ -1,6 +1,6 @@
 import { and, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm'
 import type { Db } from '../db/index.js'
-import { deleteInBatches, type BatchOptions } from '../db/batches.js'
+import { deleteInBatches } from '../db/batches.js'
 import { preparedStatement } from '../db/prepared.js'
 import { securityEvents, type SecurityEventRow } from '../db/schema.js'
 
@@ -39,6 +39,6 @@ export async function listSecurityEvents (db: Db, filter: EventFilter, after: Ev
 }
 
 /** Deletes the events older than `before` (SECURITY_EVENT_RETENTION), a batch at a time so that no lock is held for long. */
-export async function deleteSecurityEventsBefore (db: Db, before: Date, options?: BatchOptions): Promise<number> {
-  return await deleteInBatches(db, securityEvents, lt(securityEvents.at, before), options)
+export async function deleteSecurityEventsBefore (db: Db, before: Date): Promise<number> {
+  return await deleteInBatches(db, securityEvents, lt(securityEvents.at, before))
 }

@@ -1,6 +1,6 @@
 import { and, desc, eq, gt, inArray, isNotNull, isNull, lt, ne, or, sql, type SQL } from 'drizzle-orm'
 import type { Db, Tx } from '../db/index.js'
-import { deleteInBatches, type BatchOptions } from '../db/batches.js'
+import { deleteInBatches } from '../db/batches.js'
 import { refreshTokens, sessions, type Session } from '../db/schema.js'
 
 // The session repository: plain functions over a Db or a transaction.
@@ -82,8 +82,8 @@ export async function sessionEndedAt (db: Db, id: string): Promise<Date | null> 
  * refresh token expired. A session is kept while one of its tokens could still
  * be presented, so that a replay still finds the token blacklisted.
  */
-export async function deleteDeadSessions (db: Db, now: Date, options?: BatchOptions): Promise<number> {
+export async function deleteDeadSessions (db: Db, now: Date): Promise<number> {
   const liveToken = db.select({ one: sql`1` }).from(refreshTokens)
     .where(and(eq(refreshTokens.sessionId, sessions.id), gt(refreshTokens.expiresAt, now)))
-  return await deleteInBatches(db, sessions, or(lt(sessions.absoluteExpiresAt, now), and(isNotNull(sessions.endedAt), sql`not exists (${liveToken})`))!, options)
+  return await deleteInBatches(db, sessions, or(lt(sessions.absoluteExpiresAt, now), and(isNotNull(sessions.endedAt), sql`not exists (${liveToken})`))!)
 }

@@ -1,6 +1,6 @@
 import { and, eq, isNull, lt, sql } from 'drizzle-orm'
 import type { Db, Tx } from '../db/index.js'
-import { deleteInBatches, rowsOf, type BatchOptions } from '../db/batches.js'
+import { deleteInBatches, rowsOf } from '../db/batches.js'
 import { retryOnDeadlock, sqlState } from '../db/errors.js'
 import { refreshTokens } from '../db/schema.js'
 import { preparedStatement } from '../db/prepared.js'
@@ -248,6 +248,6 @@ export async function blacklistRefreshToken (db: Db, token: RefreshTokenRecord, 
 }
 
 /** Deletes the rows of refresh tokens that have expired (they can no longer be presented). */
-export async function deleteExpiredRefreshTokens (db: Db, now: Date, options?: BatchOptions): Promise<number> {
-  return await deleteInBatches(db, refreshTokens, lt(refreshTokens.expiresAt, now), options)
+export async function deleteExpiredRefreshTokens (db: Db, now: Date): Promise<number> {
+  return await deleteInBatches(db, refreshTokens, lt(refreshTokens.expiresAt, now))
 }
