@@ -3,6 +3,7 @@ import { createSigner } from 'fast-jwt'
 import { sql } from 'drizzle-orm'
 import type { Db } from '../../src/db/index.js'
 import { newJti } from '../../src/tokens/claims.js'
+import { rowsOf as rowsOfDb } from '../../src/db/batches.js'
 
 // What the bench needs in the database, made with set-based SQL, and tokens
 // minted with the server's key (as Tessera mints them: SimpleJWT's claims,
@@ -22,10 +23,8 @@ export async function seedUsers (db: Db, count: number, argon: Argon2Setting, pr
   return rowsOf(rows).map(row => Number(row.id))
 }
 
-export function rowsOf (result: unknown): Array<Record<string, unknown>> {
-  // postgres.js returns the rows as an array; PGlite as { rows }.
-  return Array.isArray(result) ? result : (result as { rows: Array<Record<string, unknown>> }).rows
-}
+/** src/db/batches.ts's rowsOf, its rows as records. */
+export const rowsOf = (result: unknown): Array<Record<string, unknown>> => rowsOfDb<Record<string, unknown>>(result)
 
 const sign = createSigner({ key: BENCH_SIGNING_KEY, algorithm: 'HS256' })
 const nowSeconds = () => Math.floor(Date.now() / 1000)
