@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
@@ -120,6 +120,65 @@ export function machineUse (from: MachineSample, to: MachineSample): MachineUse 
 export function rssMb (pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
   return Number(match![1]) / 1024
+}
+
+/** Where a node process's resident memory is, at one moment (MB). */
+export interface MemoryBreakdown {
+  rss: number
+  /** Mapped from files: the node binary and shared libraries, shared with other processes. */
+  file: number
+  /** Anonymous: V8's heap, malloc (argon2's blocks, Buffers, OpenSSL, libuv), thread stacks. */
+  anonymous: number
+  /** V8's heap (reserved for it, resident or not), and the memory of Buffers and ArrayBuffers outside it. */
+  v8Heap: number
+  external: number
+}
+
+/**
+ * The signal on which a node process started with `reportOptions` writes a diagnostic report. Not Node's
+ * default, SIGUSR2: close-with-grace shuts Tessera down on it (src/server.ts). SIGURG is ignored by default
+ * and used by nothing in node or libuv.
+ */
+const REPORT_SIGNAL = 'SIGURG'
+/** node flags that make a process write a diagnostic report (JSON) to `directory` on REPORT_SIGNAL. */
+export const reportOptions = (directory: string) =>
+  ['--report-on-signal', `--report-signal=${REPORT_SIGNAL}`, `--report-directory=${directory}`, '--report-compact']
+
+/**
+ * A process's memory now: /proc's split of its RSS, and from a diagnostic report (the process must run with
+ * `reportOptions(directory)`; Node writes it on the signal, between two turns of its event loop) V8's heap
+ * and its external memory. The report holds the process's environment, so it is read and deleted at once.
+ */
+export async function memoryBreakdown (pid: number, directory: string, timeoutMs = 10_000): Promise<MemoryBreakdown> {
+  const before = new Set(existsSync(directory) ? readdirSync(directory) : [])
+  process.kill(pid, REPORT_SIGNAL)
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const written = (existsSync(directory) ? readdirSync(directory) : []).find(name => !before.has(name) && name.endsWith('.json'))
+    if (written !== undefined) {
+      const path = join(directory, written)
+      let report: { javascriptHeap: { totalMemory: number, externalMemory: number } } | undefined
+      try {
+        report = JSON.parse(readFileSync(path, 'utf8'))
+      } catch {
+        // Still being written: read it again on the next turn.
+      }
+      if (report !== undefined) {
+        rmSync(path)
+        const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+        const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)![1]) / 1024
+        return {
+          rss: kb('VmRSS'),
+          file: kb('RssFile'),
+          anonymous: kb('RssAnon'),
+          v8Heap: report.javascriptHeap.totalMemory / 2 ** 20,
+          external: report.javascriptHeap.externalMemory / 2 ** 20
+        }
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`no diagnostic report from ${pid} in ${directory}`)
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
 }
 
 /** Samples a process while `work` runs: CPU used (percent of one core) and the highest RSS. */

@@ -9,7 +9,7 @@ import { createDb } from '../../src/db/index.js'
 import { projectRoot } from '../../src/paths.js'
 import type { LoadResult, LoadSpec } from './load.js'
 import { summarise } from './profile-summary.js'
-import { freePort, hasWrk, measured, placement, resultOf, startNode, stop, waitUntilAnswering } from './processes.js'
+import { freePort, hasWrk, measured, memoryBreakdown, placement, reportOptions, resultOf, startNode, stop, waitUntilAnswering, type MemoryBreakdown } from './processes.js'
 import { accessTokens, BENCH_PASSWORD, BENCH_SIGNING_KEY, refreshTokens, seedUsers } from './seed.js'
 
 // npm run bench: Tessera as a real process (dist/, LOG_LEVEL=warn) on
@@ -62,6 +62,8 @@ interface Row {
   perCpuSecond?: number
   cpuRatio?: number
   note?: string
+  /** Tessera's memory at the end of the load. */
+  memory?: MemoryBreakdown
 }
 const rows: Row[] = []
 
@@ -133,7 +135,7 @@ try {
   await stop(bare)
   const bareRps = bareRun.result.rps
   const barePerCpuSecond = bareRun.result.rps / (bareRun.cpuPercent / 100)
-  const record = (name: string, run: { result: LoadResult, cpuPercent: number, rssMb: number }, base: number | null, note?: string) => {
+  const record = (name: string, run: { result: LoadResult, cpuPercent: number, rssMb: number }, base: number | null, note?: string, memory?: MemoryBreakdown) => {
     const { rps, p50, p99, errors } = run.result
     const perCpuSecond = rps / (run.cpuPercent / 100)
     rows.push({
@@ -147,7 +149,8 @@ try {
       ratio: base === null ? null : rps / base,
       perCpuSecond,
       cpuRatio: perCpuSecond / barePerCpuSecond,
-      ...(note === undefined ? {} : { note })
+      ...(note === undefined ? {} : { note }),
+      ...(memory === undefined ? {} : { memory })
     })
     log(`  ${name}: ${Math.round(rps)} req/s, p99 ${p99} ms, ${errors} errors, ${Math.round(run.rssMb)} MB`)
   }
@@ -194,7 +197,10 @@ try {
   const profileDir = join(resultsDir, 'profiles', String(process.pid))
   const profile = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []
   const startedAt = process.hrtime.bigint()
-  const tessera = startNode(where.server, join(projectRoot, 'dist/src/server.js'), [], env, [...semiSpace, ...profile])
+  // Where its memory is at the end of each load: a diagnostic report on a signal (processes.ts, memoryBreakdown).
+  const reportDir = join(scratch, 'reports')
+  mkdirSync(reportDir)
+  const tessera = startNode(where.server, join(projectRoot, 'dist/src/server.js'), [], env, [...semiSpace, ...profile, ...reportOptions(reportDir)])
   servers.push(tessera)
   let serverOutput = ''
   tessera.stdout!.on('data', chunk => { serverOutput += chunk })
@@ -203,19 +209,21 @@ try {
   log(`  start-up to ready: ${Math.round(startupMs)} ms`)
   const url = `http://127.0.0.1:${port}`
   const loginBody = JSON.stringify({ username: 'bench1', password: BENCH_PASSWORD })
+  const recordTessera = async (name: string, run: { result: LoadResult, cpuPercent: number, rssMb: number }, note?: string) =>
+    record(name, run, bareRps, note, await memoryBreakdown(tessera.pid!, reportDir))
   let protectedRps: number | null = null
 
   if (wanted('protected')) {
     const run = await measured(tessera.pid!, () => load({ url, method: 'GET', path: '/protected/', connections, bearer: [single!] }))
-    record('GET /protected/, one token', run, bareRps)
+    await recordTessera('GET /protected/, one token', run)
     protectedRps = run.result.rps
   }
   if (wanted('distinct')) {
     // Unmeasured, 2 s (several passes over the tokens): each token's first verification and each user's first
     // state query are a token's and a user's once in their lifetime, not what rotating through them costs.
     await load({ url, method: 'GET', path: '/protected/', connections, bearer: distinct, seconds: 2 })
-    record('GET /protected/, 10,000 tokens', await measured(tessera.pid!, () =>
-      load({ url, method: 'GET', path: '/protected/', connections, bearer: distinct })), bareRps, 'after 2 s unmeasured over the same tokens')
+    await recordTessera('GET /protected/, 10,000 tokens', await measured(tessera.pid!, () =>
+      load({ url, method: 'GET', path: '/protected/', connections, bearer: distinct })), 'after 2 s unmeasured over the same tokens')
   }
   // Paired rounds: the bare route and the protected route alternately, ROUND_SECONDS each, and the median of
   // the rounds' ratios. On a shared machine the neighbours' load drifts over minutes, and one pair of 10-second
@@ -247,21 +255,21 @@ try {
     await stop(pairBare)
   }
   if (wanted('verify')) {
-    record('POST /api/token/verify/', await measured(tessera.pid!, () =>
-      load({ url, method: 'POST', path: '/api/token/verify/', connections, bodies: distinct.map(token => JSON.stringify({ token })) })), bareRps)
+    await recordTessera('POST /api/token/verify/', await measured(tessera.pid!, () =>
+      load({ url, method: 'POST', path: '/api/token/verify/', connections, bodies: distinct.map(token => JSON.stringify({ token })) })))
   }
   let refreshRun: { result: LoadResult, cpuPercent: number, rssMb: number } | null = null
   if (wanted('refresh')) {
     refreshRun = await measured(tessera.pid!, () =>
       load({ url, method: 'POST', path: '/api/token/refresh/', connections, bodies: refresh.map(token => JSON.stringify({ refresh: token })) }))
-    record('POST /api/token/refresh/', refreshRun, bareRps, `${refreshCount} single-use tokens`)
+    await recordTessera('POST /api/token/refresh/', refreshRun, `${refreshCount} single-use tokens`)
   }
   let loginRun: { result: LoadResult, cpuPercent: number, rssMb: number } | null = null
   const loginConnections = Math.min(connections, 16)
   if (wanted('login')) {
     loginRun = await measured(tessera.pid!, () =>
       load({ url, method: 'POST', path: '/api/token/', connections: loginConnections, bodies: [loginBody] }))
-    record('POST /api/token/ (login)', loginRun, bareRps, `${loginConnections} connections, HASH_CONCURRENCY ${hashConcurrency}`)
+    await recordTessera('POST /api/token/ (login)', loginRun, `${loginConnections} connections, HASH_CONCURRENCY ${hashConcurrency}`)
   }
   if (wanted('flood') && protectedRps !== null) {
     const floodConnections = 200
@@ -269,7 +277,7 @@ try {
       measured(tessera.pid!, () => load({ url, method: 'GET', path: '/protected/', connections, bearer: [single!] })),
       load({ url, method: 'POST', path: '/api/token/', connections: floodConnections, bodies: [loginBody] })
     ])
-    record('GET /protected/ during a login flood', protectedRun, bareRps, `${(protectedRun.result.rps / protectedRps).toFixed(2)}× unloaded`)
+    await recordTessera('GET /protected/ during a login flood', protectedRun, `${(protectedRun.result.rps / protectedRps).toFixed(2)}× unloaded`)
     rows.push({
       name: 'the login flood itself',
       rps: flood.rps,
@@ -380,6 +388,18 @@ function toMarkdown (result: { date: string, tool: string, database: string, sec
           ...result.paired.map((p, i) => `| ${i + 1} | ${n(p.bare)} | ${n(p.one, 2)} | ${n(p.oneCpu, 2)} | ${n(p.distinct, 2)} | ${n(p.distinctCpu, 2)} |`),
           ''
         ]),
+    ...(result.rows.some(r => r.memory !== undefined)
+      ? [
+          'Tessera\'s memory at the end of each load, MB (`/proc/<pid>/status`, and V8\'s heap and external memory from a diagnostic report): ' +
+            'file-backed pages are the node binary and libraries; the anonymous ones are V8\'s heap and the rest (malloc: argon2\'s blocks, Buffers, OpenSSL, libuv; thread stacks).',
+          '',
+          '| load | RSS | file-backed | anonymous | V8 heap | anonymous outside V8\'s heap | external (Buffers) |',
+          '|---|---:|---:|---:|---:|---:|---:|',
+          ...result.rows.filter(r => r.memory !== undefined).map(({ name, memory: m }) =>
+            `| ${name} | ${n(m!.rss)} | ${n(m!.file)} | ${n(m!.anonymous)} | ${n(m!.v8Heap)} | ${n(m!.anonymous - m!.v8Heap)} | ${n(m!.external, 1)} |`),
+          ''
+        ]
+      : []),
     '| target | measured | goal | met |',
     '|---|---:|---|---|',
     ...result.targets.map(t => `| ${t.target} | ${n(t.value, 2)} | ${t.goal} | ${t.met === null ? 'not measured' : t.met ? 'yes' : '**no**'} |`),
