@@ -1,10 +1,8 @@
 import fp from 'fastify-plugin'
-import { deleteExpiredRefreshTokens } from '../src/tokens/refresh-token-store.js'
 import { inProcessChannel, postgresChannel } from '../src/sessions/channel.js'
 import { RevocationState } from '../src/sessions/revocation.js'
 import { epochSeconds, parseRevocationMessage, reloadRevocationState, type SessionDeps } from '../src/sessions/service.js'
-import { deleteDeadSessions } from '../src/sessions/store.js'
-import { deleteSecurityEventsBefore } from '../src/events/store.js'
+import { PeriodicPrune, pruneExpired } from '../src/sessions/prune.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -49,29 +47,16 @@ export default fp(async app => {
 
   // Entries whose access tokens have all expired leave memory.
   const sweep = setInterval(() => state.prune(), Math.min(config.accessTokenLifetime, 60) * 1000).unref()
-  // Each prune is scheduled when the one before has finished: a large backlog, deleted in paced batches
-  // (src/db/batches.ts), may take longer than the interval, and two prunes would only compete.
-  let prune: NodeJS.Timeout | undefined
-  let closed = false
-  const schedulePrune = () => {
-    /* c8 ignore next: only when the app closed while a prune ran */
-    if (closed) return
-    prune = setTimeout(pruneNow, config.sessionPruneInterval * 1000).unref()
-  }
-  function pruneNow () {
+  // Dead sessions, expired tokens and old events, every SESSION_PRUNE_INTERVAL (src/sessions/prune.ts).
+  const pruning = new PeriodicPrune(async signal => {
     const now = new Date()
-    const retainedSince = new Date(now.getTime() - config.securityEventRetention * 1000)
-    Promise.all([deleteDeadSessions(database.db, now), deleteExpiredRefreshTokens(database.db, now), deleteSecurityEventsBefore(database.db, retainedSince)])
-      .then(([sessions, tokens, events]) => app.log.debug({ sessions, tokens, events }, 'pruned dead sessions, expired tokens and old security events'))
-      /* c8 ignore next: a failing database; the next prune tries again */
-      .catch((err: unknown) => app.log.error({ err }, 'pruning failed'))
-      .finally(schedulePrune)
-  }
-  if (config.sessionPruneInterval > 0) schedulePrune()
+    return await pruneExpired(database.db, now, new Date(now.getTime() - config.securityEventRetention * 1000), signal)
+  }, config.sessionPruneInterval * 1000, app.log)
+  if (config.sessionPruneInterval > 0) pruning.start()
   app.addHook('onClose', async () => {
-    closed = true
     clearInterval(sweep)
-    clearTimeout(prune)
+    // Before the database closes (its onClose runs after this plugin's): a run in progress ends after its batch.
+    await pruning.close()
     await channel.close()
   })
 }, { name: 'tessera-sessions', dependencies: ['tessera-config', 'tessera-db'] })

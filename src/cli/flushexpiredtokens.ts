@@ -1,7 +1,5 @@
 import type { Config } from '../config.js'
-import { deleteSecurityEventsBefore } from '../events/store.js'
-import { deleteDeadSessions } from '../sessions/store.js'
-import { deleteExpiredRefreshTokens } from '../tokens/refresh-token-store.js'
+import { pruneExpired } from '../sessions/prune.js'
 import { withDatabase } from './context.js'
 import { CommandFailed, type CommandIo } from './io.js'
 
@@ -13,9 +11,8 @@ export async function flushExpiredTokens (argv: string[], io: CommandIo, config:
   if (argv.length > 0) throw new CommandFailed('usage: flushexpiredtokens')
   const now = new Date()
   const retainedSince = new Date(now.getTime() - config.securityEventRetention * 1000)
-  const [deleted, sessions, events] = await withDatabase(config, async database =>
-    [await deleteExpiredRefreshTokens(database.db, now), await deleteDeadSessions(database.db, now), await deleteSecurityEventsBefore(database.db, retainedSince)])
-  io.stdout.write(`Deleted ${deleted} expired refresh token record${deleted === 1 ? '' : 's'}.\n`)
+  const { tokens, sessions, events } = await withDatabase(config, async database => await pruneExpired(database.db, now, retainedSince))
+  io.stdout.write(`Deleted ${tokens} expired refresh token record${tokens === 1 ? '' : 's'}.\n`)
   io.stdout.write(`Deleted ${sessions} ended or expired session${sessions === 1 ? '' : 's'}.\n`)
   io.stdout.write(`Deleted ${events} security event${events === 1 ? '' : 's'} older than the retention.\n`)
 }

@@ -12,6 +12,8 @@ export interface BatchOptions {
   batchSize?: number
   /** Waits between two batches; the default sleeps. Given the time the batch before took (ms). */
   pause?: (batchMs: number) => Promise<void>
+  /** Once aborted, no batch starts: the count so far is answered (the server's pruning, when it closes). */
+  signal?: AbortSignal
 }
 
 const sleep = async (ms: number) => await new Promise<void>(resolve => setTimeout(resolve, ms))
@@ -26,9 +28,10 @@ const sleep = async (ms: number) => await new Promise<void>(resolve => setTimeou
  * taking a whole core from the requests it runs beside (bench:scale measures
  * refresh's p99 during flushexpiredtokens).
  */
-export async function deleteInBatches (db: Db, table: PgTable, where: SQL, { batchSize = 5000, pause = sleep }: BatchOptions = {}): Promise<number> {
+export async function deleteInBatches (db: Db, table: PgTable, where: SQL, { batchSize = 5000, pause = sleep, signal }: BatchOptions = {}): Promise<number> {
   let total = 0
   for (;;) {
+    if (signal?.aborted === true) return total
     const started = performance.now()
     const { deleted } = rowsOf<{ deleted: number }>(await db.execute(sql`with deleted as (
         delete from ${table} where ctid = any(array(select ctid from ${table} where ${where} limit ${batchSize}))

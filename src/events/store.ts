@@ -39,6 +39,6 @@ export async function listSecurityEvents (db: Db, filter: EventFilter, after: Ev
 }
 
 /** Deletes the events older than `before` (SECURITY_EVENT_RETENTION), a batch at a time so that no lock is held for long. */
-export async function deleteSecurityEventsBefore (db: Db, before: Date): Promise<number> {
-  return await deleteInBatches(db, securityEvents, lt(securityEvents.at, before))
+export async function deleteSecurityEventsBefore (db: Db, before: Date, signal?: AbortSignal): Promise<number> {
+  return await deleteInBatches(db, securityEvents, lt(securityEvents.at, before), { signal })
 }

@@ -82,8 +82,8 @@ export async function sessionEndedAt (db: Db, id: string): Promise<Date | null> 
  * refresh token expired. A session is kept while one of its tokens could still
  * be presented, so that a replay still finds the token blacklisted.
  */
-export async function deleteDeadSessions (db: Db, now: Date): Promise<number> {
+export async function deleteDeadSessions (db: Db, now: Date, signal?: AbortSignal): Promise<number> {
   const liveToken = db.select({ one: sql`1` }).from(refreshTokens)
     .where(and(eq(refreshTokens.sessionId, sessions.id), gt(refreshTokens.expiresAt, now)))
-  return await deleteInBatches(db, sessions, or(lt(sessions.absoluteExpiresAt, now), and(isNotNull(sessions.endedAt), sql`not exists (${liveToken})`))!)
+  return await deleteInBatches(db, sessions, or(lt(sessions.absoluteExpiresAt, now), and(isNotNull(sessions.endedAt), sql`not exists (${liveToken})`))!, { signal })
 }

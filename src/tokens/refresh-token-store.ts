@@ -248,6 +248,6 @@ export async function blacklistRefreshToken (db: Db, token: RefreshTokenRecord, 
 }
 
 /** Deletes the rows of refresh tokens that have expired (they can no longer be presented). */
-export async function deleteExpiredRefreshTokens (db: Db, now: Date): Promise<number> {
-  return await deleteInBatches(db, refreshTokens, lt(refreshTokens.expiresAt, now))
+export async function deleteExpiredRefreshTokens (db: Db, now: Date, signal?: AbortSignal): Promise<number> {
+  return await deleteInBatches(db, refreshTokens, lt(refreshTokens.expiresAt, now), { signal })
 }
