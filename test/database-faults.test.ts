@@ -9,6 +9,7 @@ import { CHANNEL } from '../src/sessions/channel.js'
 import { buildTestApp, FAST_ARGON2, get, HARDENING_OFF, PASSWORD, post, registerUser, SIGNING_KEY } from './helpers/app.js'
 import { checkResponses } from './helpers/contract.js'
 import { ownPostgres } from './helpers/postgres.js'
+import { until } from './helpers/wait.js'
 
 // PostgreSQL going away and coming back, on a server this test starts and
 // stops itself (initdb, pg_ctl): it runs on both lanes.
@@ -23,14 +24,6 @@ function capturedLog (): { stream: Writable, lines: () => Array<Record<string, u
 
 const logged = (lines: () => Array<Record<string, unknown>>, prefix: string) =>
   lines().some(line => String(line.msg).startsWith(prefix))
-
-async function until (check: () => Promise<boolean> | boolean, what: string, limitMs = 30_000): Promise<void> {
-  const giveUpAt = Date.now() + limitMs
-  while (!await check()) {
-    if (Date.now() > giveUpAt) throw new Error(`never happened: ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-}
 
 function configFor (databaseUrl: string, overrides: Partial<Config> = {}): Config {
   return configWith({ databaseUrl, jwtSigningKey: SIGNING_KEY, logLevel: 'info', databaseTimeout: 2, ...FAST_ARGON2, ...HARDENING_OFF, ...overrides })

@@ -4,6 +4,7 @@ import { refreshTokens, securityEvents, sessions } from '../src/db/schema.js'
 import { PeriodicPrune, pruneExpired, type Pruned } from '../src/sessions/prune.js'
 import { buildTestApp, obtainPair, registerUser } from './helpers/app.js'
 import { decodePayload } from './helpers/jwt.js'
+import { until } from './helpers/wait.js'
 
 // What flushexpiredtokens and SESSION_PRUNE_INTERVAL delete (pruneExpired, on
 // the real database), and the schedule of the server's pruning (PeriodicPrune).
@@ -19,11 +20,6 @@ function recordingLog () {
     debug: (details: object, message: string) => { lines.push({ level: 'debug', details, message }) },
     error: (details: object, message: string) => { lines.push({ level: 'error', details, message }) }
   }
-}
-
-async function until (condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500 && !condition(); i++) await sleep(2)
-  if (!condition()) throw new Error(`timed out waiting for ${what}`)
 }
 
 t.test('pruneExpired: expired tokens, then the sessions they kept, then old events; nothing once aborted', async t => {
@@ -74,17 +70,17 @@ t.test('PeriodicPrune: a run an interval after the last one finished, never two 
   })
   t.equal(pruning.running, false)
   pruning.start()
-  await until(() => started.length === 1, 'the first run')
+  await until(() => started.length === 1, 'the first run', { everyMs: 2 })
   t.equal(pruning.running, true)
   // Far longer than the interval: no second run while the first has not finished.
   await sleep(50)
   t.equal(started.length, 1, 'no run starts while one is in progress')
   finish!()
-  await until(() => started.length === 2, 'the second run')
+  await until(() => started.length === 2, 'the second run', { everyMs: 2 })
   t.same(log.lines, [{ level: 'debug', details: { tokens: 1, sessions: 2, events: 3 }, message: 'pruned dead sessions, expired tokens and old security events' }])
   fail = true
   finish!()
-  await until(() => started.length === 3, 'a run after the failed one')
+  await until(() => started.length === 3, 'a run after the failed one', { everyMs: 2 })
   t.equal(log.lines.length, 2)
   t.match(log.lines[1], { level: 'error', details: { err: { message: 'database unreachable' } }, message: 'pruning failed' })
 })
@@ -101,7 +97,7 @@ t.test('PeriodicPrune.close: aborts the run in progress, waits for it, and no ru
     return NOTHING
   }, 1, log)
   pruning.start()
-  await until(() => runs === 1, 'the first run')
+  await until(() => runs === 1, 'the first run', { everyMs: 2 })
   t.equal(signal!.aborted, false)
   let closed = false
   const closing = pruning.close().then(() => { closed = true })
