@@ -146,15 +146,15 @@ export const reportOptions = (directory: string) =>
 
 /**
  * A process's memory now: /proc's split of its RSS, and from a diagnostic report (the process must run with
- * `reportOptions(directory)`; Node writes it on the signal, between two turns of its event loop) V8's heap
+ * `reportOptions(directory)`, and the directory exist; Node writes it on the signal, between two turns of its event loop) V8's heap
  * and its external memory. The report holds the process's environment, so it is read and deleted at once.
  */
 export async function memoryBreakdown (pid: number, directory: string, timeoutMs = 10_000): Promise<MemoryBreakdown> {
-  const before = new Set(existsSync(directory) ? readdirSync(directory) : [])
+  const before = new Set(readdirSync(directory))
   process.kill(pid, REPORT_SIGNAL)
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const written = (existsSync(directory) ? readdirSync(directory) : []).find(name => !before.has(name) && name.endsWith('.json'))
+    const written = readdirSync(directory).find(name => !before.has(name) && name.endsWith('.json'))
     if (written !== undefined) {
       const path = join(directory, written)
       let report: { javascriptHeap: { totalMemory: number, externalMemory: number } } | undefined
